@@ -1,0 +1,184 @@
+"""Welkin API tokens: fetched with the client secret, kept in memory only.
+
+Welkin issues one-hour tokens from ``POST /{tenant}/admin/api_clients/{client}``
+with ``{"secret": ...}``. We refresh before expiry (with a margin), and once when
+Welkin answers 401 ``TOKEN_EXPIRED``/``NOT_VALID_JSON_WEB_TOKEN``. Welkin blocks a
+client for five minutes after more than 100 token requests in five minutes, so
+token requests have their own budget that stays under that limit.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import threading
+import time
+import typing as t
+
+import requests
+from pyrate_limiter import Duration, Limiter, Rate
+from singer_sdk.authenticators import APIAuthenticatorBase
+
+from welkin_client.errors import (
+    RETRIABLE_STATUSES,
+    TokenRejected,
+    WelkinAuthError,
+    classify_response,
+)
+from welkin_client.retry import with_retries
+
+if t.TYPE_CHECKING:
+    from welkin_client.session import WelkinSession
+
+LOGGER = logging.getLogger("welkin_client.auth")
+
+DEFAULT_TOKEN_LIFETIME = 3600.0
+# Stay below Welkin's "more than 100 per 5 minutes" block.
+TOKEN_REQUESTS_PER_5_MINUTES = 90
+
+
+def _jwt_lifetime(token: str) -> float | None:
+    """Seconds until the JWT's ``exp``, if the token is a decodable JWT."""
+    parts = token.split(".")
+    if len(parts) != 3:  # noqa: PLR2004 - header.payload.signature
+        return None
+    try:
+        padded = parts[1] + "=" * (-len(parts[1]) % 4)
+        payload = json.loads(base64.urlsafe_b64decode(padded))
+        return float(payload["exp"]) - time.time()
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+class WelkinTokenManager:
+    """Fetches, caches and refreshes the bearer token of one API client.
+
+    Thread-safe: concurrent writers share one token and at most one refresh runs at a time.
+    """
+
+    def __init__(
+        self,
+        session: WelkinSession,
+        *,
+        base_url: str,
+        tenant: str,
+        api_client: str,
+        secret_key: str,
+        timeout: float = 60,
+        max_tries: int = 6,
+    ) -> None:
+        """Prepare the manager; no request is made until a token is needed."""
+        self._session = session
+        self._url = f"{base_url}/{tenant}/admin/api_clients/{api_client}"
+        self._secret = secret_key
+        self._timeout = timeout
+        self._max_tries = max_tries
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._expires_at = 0.0
+        self._refresh_at = 0.0
+        # The token fetched because Welkin refused the previous one: if Welkin
+        # refuses this one too, the credentials (not the token's age) are the problem.
+        self._token_after_rejection: str | None = None
+        self._budget = Limiter(Rate(TOKEN_REQUESTS_PER_5_MINUTES, Duration.MINUTE * 5))
+        self.fetch_count = 0
+
+    @property
+    def token(self) -> str:
+        """A valid token, fetching or refreshing it when it is missing or about to expire."""
+        with self._lock:
+            if self._token is None or time.monotonic() >= self._refresh_at:
+                self._fetch()
+            assert self._token is not None
+            return self._token
+
+    def on_rejected(self, sent_token: str | None) -> None:
+        """React to a 401 token error for a request sent with ``sent_token``.
+
+        Raises:
+            WelkinAuthError: Welkin refused a token that was fetched right after
+                a previous refusal, so retrying cannot help.
+        """
+        with self._lock:
+            if sent_token is not None and sent_token == self._token_after_rejection:
+                msg = (
+                    "Welkin refused a freshly issued token (401). Check that the API client "
+                    "is enabled and that tenant, instance and api_client are right."
+                )
+                raise WelkinAuthError(msg, status=401)
+            if sent_token is None or sent_token == self._token:
+                LOGGER.info("Welkin refused the current token; fetching a new one.")
+                self._fetch()
+                self._token_after_rejection = self._token
+
+    def _fetch(self) -> None:
+        self._budget.try_acquire("token", blocking=True)
+        response = with_retries(self._post, max_tries=self._max_tries)
+        try:
+            classify_response(response)
+        except WelkinAuthError as exc:
+            msg = f"{exc}: Welkin refused the API client's secret."
+            raise WelkinAuthError(msg, status=exc.status, error_code=exc.error_code) from None
+        token = response.json().get("token")
+        if not isinstance(token, str) or not token:
+            msg = (
+                "Welkin token response had no token (POST /{tenant}/admin/api_clients/{clientName})"
+            )
+            raise WelkinAuthError(msg, status=response.status_code)
+        lifetime = _jwt_lifetime(token) or DEFAULT_TOKEN_LIFETIME
+        # Refresh with a margin: five minutes, or a fifth of a short lifetime.
+        margin = min(300.0, lifetime / 5)
+        now = time.monotonic()
+        self._token = token
+        self._expires_at = now + lifetime
+        self._refresh_at = now + lifetime - margin
+        self.fetch_count += 1
+        LOGGER.info("Fetched a Welkin API token valid for %d s.", lifetime)
+
+    def _post(self) -> requests.Response:
+        response = self._session.post(
+            self._url,
+            json={"secret": self._secret},
+            timeout=self._timeout,
+        )
+        # Only transient failures are raised here (and retried); the caller
+        # classifies the rest once, so a wrong secret fails at once.
+        if response.status_code in RETRIABLE_STATUSES or response.status_code >= 500:  # noqa: PLR2004
+            classify_response(response)
+        return response
+
+
+class WelkinAuthenticator(APIAuthenticatorBase):
+    """singer-sdk authenticator that sets the bearer token of a shared token manager."""
+
+    def __init__(self, token_manager: WelkinTokenManager) -> None:
+        """Wrap ``token_manager``; many streams can share one."""
+        super().__init__()
+        self.token_manager = token_manager
+
+    def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        """Set ``Authorization: Bearer <token>`` on each attempt, so retries use a fresh token."""
+        request.headers["Authorization"] = f"Bearer {self.token_manager.token}"
+        return request
+
+
+def sent_token(response: requests.Response) -> str | None:
+    """The bearer token a response's request was sent with."""
+    header = response.request.headers.get("Authorization", "") if response.request else ""
+    return header.removeprefix("Bearer ") or None
+
+
+def check_response(response: requests.Response, tokens: WelkinTokenManager) -> None:
+    """Classify ``response``; on a token refusal, refresh the token once before the retry.
+
+    Raises:
+        TokenRejected: (retriable) the token was refreshed; send the request again.
+        WelkinAuthError: a freshly issued token was refused too.
+        WelkinAPIError / RetriableAPIError: see :func:`welkin_client.errors.classify_response`.
+    """
+    try:
+        classify_response(response)
+    except TokenRejected:
+        tokens.on_rejected(sent_token(response))
+        raise
