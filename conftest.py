@@ -1,0 +1,42 @@
+"""Suite-wide test plumbing shared by every package's tests.
+
+Every log line the suite produces is kept under ``build/test-logs/``: in-process
+logging through a root handler, subprocesses through ``test_log_dir``. After the
+suite, ``tests/hygiene/test_log_hygiene.py`` scans all of it for secrets, tokens
+and seeded patient values (``make test`` runs it last).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent
+LOG_DIR = Path(os.environ.get("WELKIN_TEST_LOG_DIR", REPO_ROOT / "build" / "test-logs"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _capture_in_process_logs() -> Iterator[None]:
+    """Copy every in-process log record (DEBUG and up) into the suite's log folder."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    os.environ["WELKIN_TEST_LOG_DIR"] = str(LOG_DIR)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    handler = logging.FileHandler(LOG_DIR / f"in-process-{worker}-{os.getpid()}.log")
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield
+    root.removeHandler(handler)
+    handler.close()
+
+
+@pytest.fixture(scope="session")
+def test_log_dir() -> Path:
+    """Folder where tests write the stderr of the processes they start (one file each)."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    return LOG_DIR
