@@ -6,7 +6,7 @@ PACKAGES := welkin-client welkin-emulator tap-welkin target-welkin
 EDITABLES = $(foreach p,$(PACKAGES),$(if $(wildcard $(p)/pyproject.toml),-e ./$(p)))
 SOURCES   = $(foreach p,$(PACKAGES),$(wildcard $(p)/src $(p)/tap_welkin $(p)/target_welkin))
 
-.PHONY: help venv lint format test demo bench clean
+.PHONY: help venv meltano lint format test demo bench clean
 
 help:
 	@echo "make demo   - set up, start a seeded Welkin emulator, run the Meltano pipelines, show the result"
@@ -21,6 +21,22 @@ $(VENV)/.installed: requirements-dev.txt $(wildcard */pyproject.toml)
 
 venv: $(VENV)/.installed
 
+MELTANO_VENV := .venv-meltano
+MELTANO := $(MELTANO_VENV)/bin/meltano
+
+$(MELTANO_VENV)/.installed: requirements-meltano.txt
+	$(PYTHON) -m venv $(MELTANO_VENV)
+	$(MELTANO_VENV)/bin/python -m pip install -q --upgrade pip
+	$(MELTANO_VENV)/bin/python -m pip install -q -r requirements-meltano.txt
+	touch $@
+
+# Plugin virtualenvs under .meltano/, rebuilt when meltano.yml or a plugin changes.
+.meltano/.installed: $(MELTANO_VENV)/.installed meltano.yml $(wildcard */pyproject.toml)
+	PATH=$(CURDIR)/$(MELTANO_VENV)/bin:$$PATH $(MELTANO) install
+	touch $@
+
+meltano: venv .meltano/.installed
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -30,8 +46,15 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint
+test: lint meltano
+	rm -rf build/test-logs
 	$(BIN)/python -m pytest -q
 
+demo: venv meltano
+	PATH=$(CURDIR)/$(MELTANO_VENV)/bin:$$PATH $(BIN)/python scripts/demo.py
+
+bench: venv
+	$(BIN)/python bench/run_all.py
+
 clean:
-	rm -rf $(VENV) .meltano build output
+	rm -rf $(VENV) $(MELTANO_VENV) .meltano build output .state

@@ -1,9 +1,10 @@
 """Suite-wide test plumbing shared by every package's tests.
 
 Every log line the suite produces is kept under ``build/test-logs/``: in-process
-logging through a root handler, subprocesses through ``test_log_dir``. After the
-suite, ``tests/hygiene/test_log_hygiene.py`` scans all of it for secrets, tokens
-and seeded patient values (``make test`` runs it last).
+logging through a root handler, subprocesses through ``test_log_dir``. The
+hygiene tests (``tests/hygiene/``) scan all of it for secrets, tokens and seeded
+patient values; they are moved to the end of the run so they see every other
+test's logs.
 """
 
 from __future__ import annotations
@@ -17,6 +18,11 @@ import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent
 LOG_DIR = Path(os.environ.get("WELKIN_TEST_LOG_DIR", REPO_ROOT / "build" / "test-logs"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the log hygiene tests last."""
+    items.sort(key=lambda item: "hygiene" in item.path.parts)
 
 
 @pytest.fixture(scope="session", autouse=True)
