@@ -1,0 +1,85 @@
+"""Command line: ``welkin-emulator serve …`` and ``welkin-emulator seed …``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+
+from .config import DEFAULT_INSTANCE, DEFAULT_TENANT, load_config
+from .faults import FaultSettings
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="welkin-emulator", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="serve the emulated API until SIGTERM/SIGINT")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8080, help="0 picks a free port (printed)")
+    s.add_argument("--db", required=True, help="SQLite database file (created if missing)")
+    s.add_argument("--config", help="JSON file with tenants, instances and API clients")
+    s.add_argument("--verbose", action="store_true", help="log method, route template, status")
+    d = FaultSettings()
+    s.add_argument("--latency-ms", type=float, default=d.latency_ms)
+    s.add_argument("--error-rate", type=float, default=d.error_rate, help="P(500/502/503)")
+    s.add_argument("--throttle-rate", type=float, default=d.throttle_rate, help="P(429)")
+    s.add_argument("--retry-after", type=int, default=d.retry_after, help="seconds, for 429s")
+    s.add_argument("--rate-limit", type=float, default=d.rate_limit, help="global req/s, 0=off")
+    s.add_argument("--token-lifetime", type=float, default=d.token_lifetime, help="seconds")
+    s.add_argument(
+        "--token-limit", type=int, default=d.token_limit, help="token requests per 5 min, 0=off"
+    )
+    s.add_argument("--drop-rate", type=float, default=d.drop_rate, help="P(connection dropped)")
+    s.add_argument("--malformed-rate", type=float, default=d.malformed_rate, help="P(bad JSON)")
+    s.add_argument("--timeout-seconds", type=float, default=d.timeout_seconds)
+    s.add_argument("--fault-seed", type=int, default=d.seed)
+
+    e = sub.add_parser("seed", help="fill the database with deterministic synthetic data")
+    e.add_argument("--db", required=True)
+    e.add_argument("--patients", type=int, required=True)
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--tenant", default=DEFAULT_TENANT)
+    e.add_argument("--instance", default=DEFAULT_INSTANCE)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``welkin-emulator`` console script."""
+    args = _parser().parse_args(argv)
+    if args.command == "serve":
+        from .server import serve
+
+        faults = FaultSettings()
+        try:
+            faults.update(
+                {
+                    "latency_ms": args.latency_ms,
+                    "error_rate": args.error_rate,
+                    "throttle_rate": args.throttle_rate,
+                    "retry_after": args.retry_after,
+                    "rate_limit": args.rate_limit,
+                    "token_lifetime": args.token_lifetime,
+                    "token_limit": args.token_limit,
+                    "drop_rate": args.drop_rate,
+                    "malformed_rate": args.malformed_rate,
+                    "timeout_seconds": args.timeout_seconds,
+                    "seed": args.fault_seed,
+                }
+            )
+            config = load_config(args.config)
+        except ValueError as exc:
+            print(f"welkin-emulator: {exc}", file=sys.stderr)
+            return 2
+        serve(args.host, args.port, args.db, config, faults, verbose=args.verbose)
+        return 0
+    from .seed import seed_database
+
+    started = time.perf_counter()
+    counts = seed_database(args.db, args.patients, seed=args.seed, tenant=args.tenant,
+                           instance=args.instance)  # fmt: skip
+    elapsed = time.perf_counter() - started
+    summary = ", ".join(f"{v} {k}" for k, v in counts.items())
+    print(f"welkin-emulator: seeded {summary} in {elapsed:.1f}s", file=sys.stderr)
+    return 0

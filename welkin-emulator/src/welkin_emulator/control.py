@@ -1,0 +1,104 @@
+"""The control API under ``/_emulator/`` (no auth, never counted, never faulted).
+
+* ``GET /_emulator/health`` → 200 ``{"status": "ok"}``
+* ``GET|PUT /_emulator/faults`` → current settings / partial update (400 on unknown keys)
+* ``GET|POST|DELETE /_emulator/faults/script`` → list / replace / clear scripted faults
+  (``POST`` with ``"append": true`` in the query string appends instead of replacing)
+* ``POST /_emulator/faults/clear`` → every fault off and the script cleared
+* ``GET|DELETE /_emulator/requests`` → request counts per ``METHOD /template`` plus ``total``
+* ``POST /_emulator/reset`` → start-up fault settings, no script, counters and token throttle
+  cleared
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .faults import ScriptEntry
+from .state import AppState
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(orjson.dumps(data), status, media_type="application/json")
+
+
+async def _body(request: Request) -> Any:
+    raw = await request.body()
+    if not raw.strip():
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return _BadJson
+
+
+class _BadJson:
+    """Marker for an unparseable body."""
+
+
+def build_control_app(state: AppState) -> Starlette:
+    """The Starlette app serving ``/_emulator/…``."""
+
+    async def health(_: Request) -> Response:
+        return _json({"status": "ok"})
+
+    async def faults(request: Request) -> Response:
+        if request.method == "PUT":
+            data = await _body(request)
+            if not isinstance(data, dict):
+                return _json({"error": "body must be a JSON object"}, 400)
+            try:
+                state.faults.update(data)
+            except ValueError as exc:
+                return _json({"error": str(exc)}, 400)
+        return _json(state.faults.settings.to_dict())
+
+    async def clear(_: Request) -> Response:
+        state.faults.replace(state.faults.settings.without_faults())
+        state.faults.script = []
+        return _json(state.faults.settings.to_dict())
+
+    async def script(request: Request) -> Response:
+        if request.method == "DELETE":
+            state.faults.script = []
+        elif request.method == "POST":
+            data = await _body(request)
+            if isinstance(data, dict):
+                data = [data]
+            if not isinstance(data, list):
+                return _json({"error": "body must be a list of script entries"}, 400)
+            try:
+                entries = [ScriptEntry.from_dict(item) for item in data]
+            except ValueError as exc:
+                return _json({"error": str(exc)}, 400)
+            if request.query_params.get("append", "").lower() == "true":
+                state.faults.script.extend(entries)
+            else:
+                state.faults.script = entries
+        return _json([e.to_dict() for e in state.faults.script])
+
+    async def requests(request: Request) -> Response:
+        if request.method == "DELETE":
+            state.counter.reset()
+        return _json(state.counter.snapshot())
+
+    async def reset(_: Request) -> Response:
+        state.reset()
+        return _json({"status": "reset"})
+
+    return Starlette(
+        routes=[
+            Route("/_emulator/health", health, methods=["GET"]),
+            Route("/_emulator/faults", faults, methods=["GET", "PUT"]),
+            Route("/_emulator/faults/clear", clear, methods=["POST"]),
+            Route("/_emulator/faults/script", script, methods=["GET", "POST", "DELETE"]),
+            Route("/_emulator/requests", requests, methods=["GET", "DELETE"]),
+            Route("/_emulator/reset", reset, methods=["POST"]),
+        ]
+    )

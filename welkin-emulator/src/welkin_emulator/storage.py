@@ -1,0 +1,167 @@
+"""SQLite storage shared by the server and the seeder.
+
+Every record is stored as the exact JSON text the API returns, next to a few indexed columns
+(tenant, instance, id, patient id, ``updated_at``, external keys). List and export pages are then
+built by joining stored JSON text, with no decode/encode round trip, which keeps 1000-record pages
+cheap. WAL mode lets a write committed through the API be read at once by any other process
+(e.g. a tap reading what a target wrote).
+
+``updated_at`` values come from a single clock row in the ``meta`` table, advanced inside each
+write transaction (``BEGIN IMMEDIATE``), so they strictly increase across the whole database,
+even for writes within one millisecond and even with several server processes on one file.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from .timeutil import format_ms, now_ms
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+
+CREATE TABLE IF NOT EXISTS patients (
+    tenant TEXT NOT NULL, instance TEXT NOT NULL, id TEXT NOT NULL,
+    external_id TEXT, external_guid TEXT, mrn TEXT,
+    search TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL, body TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS patients_pk ON patients(tenant, instance, id);
+CREATE INDEX IF NOT EXISTS patients_scope ON patients(tenant, instance);
+CREATE INDEX IF NOT EXISTS patients_updated ON patients(tenant, instance, updated_at, id);
+CREATE INDEX IF NOT EXISTS patients_eid ON patients(tenant, instance, external_id);
+CREATE INDEX IF NOT EXISTS patients_eguid ON patients(tenant, instance, external_guid);
+CREATE INDEX IF NOT EXISTS patients_mrn ON patients(tenant, instance, mrn);
+
+CREATE TABLE IF NOT EXISTS users (
+    tenant TEXT NOT NULL, id TEXT NOT NULL, username TEXT NOT NULL,
+    search TEXT NOT NULL DEFAULT '', user_state TEXT,
+    updated_at TEXT NOT NULL, body TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS users_pk ON users(tenant, id);
+CREATE INDEX IF NOT EXISTS users_username ON users(tenant, username);
+
+-- CDT records, encounters (kind ENCOUNTER) and encounter dispositions (kind DISPOSITION) share
+-- Welkin's CDT envelope, so they share a table.
+CREATE TABLE IF NOT EXISTS records (
+    tenant TEXT NOT NULL, instance TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL,
+    patient_id TEXT NOT NULL, cdt_name TEXT NOT NULL, owner_user_id TEXT,
+    external_id TEXT, external_guid TEXT,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, body TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS records_pk ON records(tenant, instance, id);
+CREATE INDEX IF NOT EXISTS records_patient ON records(tenant, instance, patient_id, cdt_name);
+CREATE INDEX IF NOT EXISTS records_updated ON records(tenant, instance, kind, updated_at, id);
+CREATE INDEX IF NOT EXISTS records_owner ON records(tenant, instance, owner_user_id);
+
+CREATE TABLE IF NOT EXISTS calendar_events (
+    tenant TEXT NOT NULL, instance TEXT NOT NULL, id TEXT NOT NULL, external_id TEXT,
+    start_at TEXT NOT NULL, end_at TEXT NOT NULL, status TEXT, event_type TEXT,
+    participants TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL, body TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS events_pk ON calendar_events(tenant, instance, id);
+CREATE INDEX IF NOT EXISTS events_start ON calendar_events(tenant, instance, start_at);
+CREATE INDEX IF NOT EXISTS events_updated ON calendar_events(tenant, instance, updated_at, id);
+CREATE INDEX IF NOT EXISTS events_eid ON calendar_events(tenant, instance, external_id);
+"""
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open ``path`` in autocommit mode with WAL and a generous busy timeout."""
+    conn = sqlite3.connect(str(path), isolation_level=None, timeout=30.0, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    # NORMAL is durable enough for an emulator and much faster than FULL under WAL.
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA cache_size=-65536")
+    return conn
+
+
+def init_schema(path: str | Path) -> None:
+    """Create tables and indexes if missing."""
+    conn = connect(path)
+    try:
+        conn.executescript(SCHEMA)
+    finally:
+        conn.close()
+
+
+class Clock:
+    """The database-wide write clock; only valid inside :meth:`Database.write`."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        row = conn.execute("SELECT value FROM meta WHERE key='clock'").fetchone()
+        self._last = int(row[0]) if row else 0
+        self._conn = conn
+        self._dirty = False
+
+    def tick_ms(self) -> int:
+        """Next timestamp: wall clock, or 1 ms after the last one if the wall clock lags."""
+        self._last = max(now_ms(), self._last + 1)
+        self._dirty = True
+        return self._last
+
+    def tick(self) -> str:
+        """Next timestamp formatted as ``…mmmZ``."""
+        return format_ms(self.tick_ms())
+
+    def flush(self) -> None:
+        """Persist the clock (called before commit)."""
+        if self._dirty:
+            self._conn.execute(
+                "INSERT INTO meta(key, value) VALUES('clock', ?) "
+                "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                (str(self._last),),
+            )
+
+
+class Database:
+    """Per-thread SQLite connections to one database file.
+
+    Handlers run in a thread pool; SQLite connections must not be shared between threads while in
+    use, so each worker thread gets its own connection on first use.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        init_schema(self.path)
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        """The calling thread's connection."""
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = connect(self.path)
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def write(self) -> Iterator[tuple[sqlite3.Connection, Clock]]:
+        """A write transaction (``BEGIN IMMEDIATE``) with the database-wide clock."""
+        conn = self.conn
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            clock = Clock(conn)
+            yield conn, clock
+            clock.flush()
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        """Close every connection opened so far."""
+        with self._lock:
+            for conn in self._all:
+                try:
+                    conn.close()
+                except sqlite3.Error:
+                    pass
+            self._all.clear()
+        self._local = threading.local()
