@@ -18,7 +18,7 @@ from .records import ENCOUNTER_BODY_KEYS, cdt_envelope, cdt_json_body
 from .timeutil import format_local, format_ms, parse_instant
 
 
-def calendar_event(
+def calendar_event(  # noqa: PLR0917
     eid: str,
     created_at: str,
     actor_id: str,
@@ -65,7 +65,7 @@ def person_name(user: dict[str, Any] | None) -> str | None:
     )
 
 
-def encounter_body(
+def encounter_body(  # noqa: PLR0917
     enc_id: str,
     ts_ms: int,
     actor_id: str,
@@ -124,7 +124,7 @@ def encounter_envelope(enc_id: str, patient_id: str, body: dict[str, Any]) -> di
                         ENCOUNTER_CDT_NAME, body)  # fmt: skip
 
 
-def disposition_envelope(
+def disposition_envelope(  # noqa: PLR0917
     disp_id: str, patient_id: str, encounter_id: str, ts: str, actor_id: str, actor_name: str
 ) -> dict[str, Any]:
     """The auto-created disposition of an encounter (``source_type ENCOUNTER``)."""

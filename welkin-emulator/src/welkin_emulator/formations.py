@@ -166,7 +166,7 @@ CDTS: list[dict[str, Any]] = [
 CDTS_BY_NAME: dict[str, dict[str, Any]] = {c["name"]: c for c in CDTS}
 
 
-def _template(
+def _template(  # noqa: PLR0917
     name: str,
     title: str,
     color: str,

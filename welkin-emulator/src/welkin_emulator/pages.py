@@ -56,7 +56,7 @@ def spring_page(
     return '{"content":' + json_array(items) + "," + head[1:]
 
 
-def named_page(
+def named_page(  # noqa: PLR0917
     name: str, items: Sequence[str], page: int, size: int, total: int, sorted_: bool = False
 ) -> str:
     """``{"name": name, "data": <Spring page>}`` (CDT records per patient)."""

@@ -149,7 +149,7 @@ def prune_user(rec: dict[str, Any]) -> dict[str, Any]:
     return ordered
 
 
-def cdt_json_body(
+def cdt_json_body(  # noqa: PLR0917
     cdt: dict[str, Any],
     rid: str,
     ts: str,
@@ -177,7 +177,7 @@ def cdt_json_body(
     return body
 
 
-def cdt_envelope(
+def cdt_envelope(  # noqa: PLR0917
     rid: str, patient_id: str, cdt_id: str | None, version: int | None, cdt_name: str | None,
     json_body: dict[str, Any],
 ) -> dict[str, Any]:  # fmt: skip

@@ -13,6 +13,7 @@ even for writes within one millisecond and even with several server processes on
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -159,9 +160,7 @@ class Database:
         """Close every connection opened so far."""
         with self._lock:
             for conn in self._all:
-                try:
+                with contextlib.suppress(sqlite3.Error):
                     conn.close()
-                except sqlite3.Error:
-                    pass
             self._all.clear()
         self._local = threading.local()

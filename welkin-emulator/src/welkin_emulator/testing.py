@@ -50,17 +50,6 @@ _URL_RE = re.compile(r"welkin-emulator listening on (http://\S+)")
 _LIVE: set[EmulatorProcess] = set()
 
 
-def _linux_parent_death_signal() -> None:  # pragma: no cover - runs in the child
-    """Ask Linux to SIGTERM the emulator if the test process dies (no orphans)."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
-    except Exception:
-        pass
-
-
 class EmulatorProcess:
     """A ``welkin-emulator serve --port 0`` subprocess on 127.0.0.1.
 
@@ -114,13 +103,15 @@ class EmulatorProcess:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            preexec_fn=_linux_parent_death_signal if sys.platform.startswith("linux") else None,
+            # The server SIGTERMs itself if this process dies (see cli.die_with_parent).
+            env={**os.environ, "WELKIN_EMULATOR_PARENT_PID": str(os.getpid())},
         )
         _LIVE.add(self)
         found = threading.Event()
 
         def read() -> None:
-            assert self.proc is not None and self.proc.stderr is not None
+            assert self.proc is not None
+            assert self.proc.stderr is not None
             for raw in self.proc.stderr:
                 line = raw.decode("utf-8", "replace").rstrip()
                 self._log.append(line)
@@ -248,7 +239,7 @@ class EmulatorProcess:
         if not self.url:
             raise RuntimeError("the emulator is not running")
         data = orjson.dumps(body) if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data, method=method)
+        req = urllib.request.Request(self.url + path, data=data, method=method)  # noqa: S310 - http URL of our own subprocess
         if data is not None:
             req.add_header("Content-Type", "application/json")
         with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - local URL

@@ -197,8 +197,9 @@ def validate_simple(
             if norm is None:
                 problems.append((name, "expected an ISO-8601 date-time"))
                 continue
-            value = norm
-        elif name in strings and value is not None and not isinstance(value, str):
+            out[name] = norm
+            continue
+        if name in strings and value is not None and not isinstance(value, str):
             problems.append((name, "expected a string"))
             continue
         out[name] = value

@@ -14,7 +14,7 @@ from ..http import Ctx
 _FIELD_RE = re.compile(r"^[A-Za-z0-9_\-]+$")
 
 
-def fetch_page(
+def fetch_page(  # noqa: PLR0917
     conn: sqlite3.Connection,
     table: str,
     where: str,
@@ -24,9 +24,9 @@ def fetch_page(
     size: int,
 ) -> tuple[list[str], int]:
     """Stored JSON bodies of one page plus the total count (``where`` is built by the caller)."""
-    total = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}", params).fetchone()[0]
+    total = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}", params).fetchone()[0]  # noqa: S608 - table/column names are constants
     rows = conn.execute(
-        f"SELECT body FROM {table} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",
+        f"SELECT body FROM {table} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608 - table/column names are constants
         [*params, size, page * size],
     ).fetchall()
     return [r[0] for r in rows], int(total)

@@ -50,7 +50,7 @@ def export(ctx: Ctx) -> Reply:
         params.append(start)
     cols = "body, updated_at, created_at" if append else "body, updated_at, NULL"
     rows = ctx.state.db.conn.execute(
-        f"SELECT {cols} FROM {table} WHERE {where} ORDER BY updated_at, id LIMIT ?",
+        f"SELECT {cols} FROM {table} WHERE {where} ORDER BY updated_at, id LIMIT ?",  # noqa: S608 - table/column names are constants
         [*params, size + 1],
     ).fetchall()
     has_next = len(rows) > size

@@ -38,7 +38,7 @@ def list_templates(ctx: Ctx) -> Reply:
 
 def get_template(ctx: Ctx) -> Reply:
     """``GET formations/{version}/encounters/{templateName}``."""
-    body = TEMPLATE_JSON_BY_NAME.get(ctx.params["templateName"])
+    body = TEMPLATE_JSON_BY_NAME.get(ctx.params["encounterId"])
     if body is None or not _version_ok(ctx):
         raise ApiError(
             404, "ENCOUNTER_TEMPLATE_NOT_FOUND", "ENCOUNTER", "Encounter template not found"
@@ -57,5 +57,5 @@ def register(r: Router) -> None:
     r.add("GET", f"{base}/cdts", list_cdts)
     r.add("GET", f"{base}/cdts/{{cdtName}}", get_cdt)
     r.add("GET", f"{base}/encounters", list_templates)
-    r.add("GET", f"{base}/encounters/{{templateName}}", get_template)
+    r.add("GET", f"{base}/encounters/{{encounterId}}", get_template)
     r.add("GET", f"{base}/encounter-disposition", get_disposition)

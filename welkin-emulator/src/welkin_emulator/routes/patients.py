@@ -76,7 +76,7 @@ def get_patient(ctx: Ctx) -> Reply:
     if column is None:
         raise bad_request("PATIENT", "Unknown lookup type", {"field": "type"})
     row = ctx.state.db.conn.execute(
-        f"SELECT body FROM patients WHERE tenant=? AND instance=? AND {column}=? "
+        f"SELECT body FROM patients WHERE tenant=? AND instance=? AND {column}=? "  # noqa: S608 - table/column names are constants
         "ORDER BY rowid LIMIT 1",
         (ctx.tenant, ctx.instance, key),
     ).fetchone()

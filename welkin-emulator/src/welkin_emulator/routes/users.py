@@ -64,7 +64,7 @@ def _find(ctx: Ctx, key: str) -> tuple[str, str] | None:
     by_id = (ctx.q("type") or "").upper() == "ID"
     column = "id" if by_id else "username"
     row = ctx.state.db.conn.execute(
-        f"SELECT id, body FROM users WHERE tenant=? AND {column}=? ORDER BY rowid LIMIT 1",
+        f"SELECT id, body FROM users WHERE tenant=? AND {column}=? ORDER BY rowid LIMIT 1",  # noqa: S608 - table/column names are constants
         (ctx.tenant, key),
     ).fetchone()
     return (row[0], row[1]) if row else None
