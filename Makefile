@@ -6,7 +6,7 @@ PACKAGES := welkin-client welkin-emulator tap-welkin target-welkin
 EDITABLES = $(foreach p,$(PACKAGES),$(if $(wildcard $(p)/pyproject.toml),-e ./$(p)))
 SOURCES   = $(foreach p,$(PACKAGES),$(wildcard $(p)/src $(p)/tap_welkin $(p)/target_welkin))
 
-.PHONY: help venv meltano lint format test demo bench clean
+.PHONY: help venv meltano lint format test demo bench readme clean
 
 help:
 	@echo "make demo   - set up, start a seeded Welkin emulator, run the Meltano pipelines, show the result"
@@ -55,6 +55,9 @@ demo: venv meltano
 
 bench: venv
 	$(BIN)/python bench/run_all.py
+
+readme: venv
+	$(BIN)/python scripts/readme_about.py
 
 clean:
 	rm -rf $(VENV) $(MELTANO_VENV) .meltano build output .state

@@ -11,6 +11,7 @@ import logging
 import typing as t
 
 from welkin_client.auth import WelkinTokenManager, check_response
+from welkin_client.pagination import response_body
 from welkin_client.ratelimit import RateBudget
 from welkin_client.retry import with_retries
 from welkin_client.session import WelkinSession
@@ -122,7 +123,7 @@ class WelkinClient:
             if paginator.current_value is not None:
                 page_params[token_param] = paginator.current_value
             response = self.request(method, path, params=page_params, json=json, admin=admin)
-            yield from paginator.records(response.json())
+            yield from paginator.records(response_body(response))
             paginator.advance(response)
 
     def close(self) -> None:

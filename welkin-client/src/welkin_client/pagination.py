@@ -16,6 +16,24 @@ if t.TYPE_CHECKING:
     import requests
 
 MAX_PAGE_SIZE = 1000
+_BODY_ATTR = "_welkin_body"
+
+
+def response_body(response: requests.Response) -> t.Any:  # noqa: ANN401
+    """The decoded JSON body of ``response``, decoded once and cached on the response.
+
+    A 1000-record page is read by the caller and by ``has_more``/``get_next``;
+    decoding it three times costs more than the request. A caller with a faster
+    decoder can store its result first with :func:`cache_body`.
+    """
+    if _BODY_ATTR not in response.__dict__:
+        response.__dict__[_BODY_ATTR] = response.json()
+    return response.__dict__[_BODY_ATTR]
+
+
+def cache_body(response: requests.Response, body: t.Any) -> None:  # noqa: ANN401
+    """Remember an already decoded body for :func:`response_body`."""
+    response.__dict__[_BODY_ATTR] = body
 
 
 class WelkinPaginator(BaseAPIPaginator[t.Any]):
@@ -47,7 +65,7 @@ class SpringPagePaginator(WelkinPaginator):
 
     def has_more(self, response: requests.Response) -> bool:
         """More pages while ``last`` is false."""
-        return not self.page(response.json()).get("last", True)
+        return not self.page(response_body(response)).get("last", True)
 
     def get_next(self, response: requests.Response) -> int:
         """The next 0-based page number."""
@@ -75,7 +93,7 @@ class MetaInfoPaginator(WelkinPaginator):
 
     def has_more(self, response: requests.Response) -> bool:
         """More pages while ``metaInfo.lastPage`` is false."""
-        return not (response.json().get("metaInfo") or {}).get("lastPage", True)
+        return not (response_body(response).get("metaInfo") or {}).get("lastPage", True)
 
     def get_next(self, response: requests.Response) -> int:
         """The next 0-based page number."""
@@ -99,14 +117,18 @@ class ExportCursorPaginator(WelkinPaginator):
         """Start from ``start`` (an ISO timestamp) or from the beginning."""
         super().__init__(start)
         self.pages = 0
+        self.boundary = ExportBoundary()
 
-    def records(self, body: t.Any) -> list[dict[str, t.Any]]:  # noqa: ANN401
-        """``data`` of the page."""
-        return list(body.get("data") or [])
+    def records(self, body: t.Any) -> list[dict[str, t.Any]]:
+        """``data`` of the page, less the boundary items the previous page already gave.
+
+        Call it once per page, in order: it remembers the page's boundary.
+        """
+        return self.boundary.fresh(body.get("data") or [])
 
     def has_more(self, response: requests.Response) -> bool:
         """More pages while ``cursor.hasNext`` is true."""
-        return bool((response.json().get("cursor") or {}).get("hasNext"))
+        return bool((response_body(response).get("cursor") or {}).get("hasNext"))
 
     def get_next(self, response: requests.Response) -> str | None:
         """``cursor.end``, which must move forward.
@@ -115,7 +137,7 @@ class ExportCursorPaginator(WelkinPaginator):
             ExportCursorStuck: ``hasNext`` is true but ``end`` equals the current ``start``.
         """
         self.pages += 1
-        end = (response.json().get("cursor") or {}).get("end")
+        end = (response_body(response).get("cursor") or {}).get("end")
         if end is None or end == self.current_value:
             msg = (
                 f"Export cursor did not advance past {self.current_value!s}: more records "
