@@ -1,0 +1,1 @@
+"""Singer tap for Welkin Health (V8 API)."""

@@ -1,0 +1,169 @@
+"""The base stream: Welkin's session, auth, retry policy and PHI-safe errors for every stream."""
+
+from __future__ import annotations
+
+import sys
+import typing as t
+
+import msgspec
+from singer_sdk.streams import RESTStream
+from welkin_client.auth import check_response
+from welkin_client.errors import describe, error_code_of
+from welkin_client.pagination import (
+    MAX_PAGE_SIZE,
+    SpringPagePaginator,
+    WelkinPaginator,
+    cache_body,
+)
+from welkin_client.retry import log_backoff, wait_generator
+
+from tap_welkin.bookmarks import bound_for, parse_lookback
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
+
+    import requests
+    from backoff.types import Details
+    from singer_sdk.helpers.types import Context
+
+    from tap_welkin.bookmarks import Bound
+    from tap_welkin.auth import WelkinAuthenticator
+    from tap_welkin.tap import TapWelkin
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+_decode = msgspec.json.Decoder().decode
+
+
+class WelkinStream(RESTStream[t.Any]):
+    """A Welkin list endpoint.
+
+    All streams of a tap share one session, token manager and rate budget (the
+    tap's ``welkin`` client), so the request budget and the token endpoint's limit
+    hold for the whole process. Errors and retries are classified by
+    ``welkin_client``; nothing logged names a concrete URL, a body or a value.
+    """
+
+    primary_keys: t.ClassVar[tuple[str, ...]] = ("id",)  # type: ignore[misc]
+    #: Tenant-level (``/{tenant}/admin/…``) rather than instance-level resource.
+    admin_scope: t.ClassVar[bool] = False
+    #: The envelope of the list endpoint in ``path``.
+    paginator_class: t.ClassVar[type[WelkinPaginator]] = SpringPagePaginator
+
+    @property
+    def tap(self) -> TapWelkin:
+        """The tap, typed."""
+        return t.cast("TapWelkin", self._tap)
+
+    @property
+    @override
+    def url_base(self) -> str:
+        return self.tap.welkin.url("", admin=self.admin_scope)
+
+    @property
+    @override
+    def requests_session(self) -> requests.Session:
+        return self.tap.welkin.session
+
+    @property
+    @override
+    def authenticator(self) -> WelkinAuthenticator:
+        return self.tap.authenticator
+
+    @property
+    @override
+    def timeout(self) -> int:
+        return int(self.config.get("request_timeout") or 60)
+
+    @property
+    def page_size(self) -> int:
+        """Records per page: Welkin's maximum unless configured lower."""
+        return min(int(self.config.get("page_size") or MAX_PAGE_SIZE), MAX_PAGE_SIZE)
+
+    def bound(self) -> Bound:
+        """This run's lower bound on ``updatedAt``, from the bookmark and settings."""
+        return bound_for(
+            self.stream_state,
+            replication_key=str(self.replication_key),
+            start_date=self.config.get("start_date"),
+            lookback=parse_lookback(self.config.get("lookback_window")),
+        )
+
+    @override
+    def validate_response(self, response: requests.Response) -> None:
+        # Refreshes the token once on TOKEN_EXPIRED / NOT_VALID_JSON_WEB_TOKEN.
+        check_response(response, self.tap.welkin.tokens)
+
+    @override
+    def response_error_message(self, response: requests.Response) -> str:
+        # The SDK's default appends the body, which can hold PHI.
+        return describe(response, *error_code_of(response))
+
+    @override
+    def backoff_wait_generator(self) -> t.Generator[float, None, None]:
+        return wait_generator()  # type: ignore[return-value]
+
+    @override
+    def backoff_jitter(self, value: float) -> float:
+        # wait_generator already applies full jitter and honours Retry-After.
+        return value
+
+    @override
+    def backoff_max_tries(self) -> int:
+        return int(self.config.get("max_retries") or 6)
+
+    @override
+    def backoff_handler(self, details: Details) -> None:
+        # The SDK default logs the request arguments, i.e. URLs with patient ids.
+        log_backoff(self.logger)(details)
+
+    @override
+    def get_new_paginator(self) -> WelkinPaginator:
+        self._paginator = self.paginator_class()
+        return self._paginator
+
+    @override
+    def get_url_params(self, context: Context | None, next_page_token: t.Any) -> dict[str, t.Any]:
+        return {"page": next_page_token or 0, "size": self.page_size}
+
+    @override
+    def parse_response(self, response: requests.Response) -> Iterator[dict[str, t.Any]]:
+        yield from self._paginator.records(self.decode(response))
+
+    @staticmethod
+    def decode(response: requests.Response) -> t.Any:  # noqa: ANN401
+        """Decode a body once (msgspec), shared with the paginator's end checks."""
+        body = _decode(response.content)
+        cache_body(response, body)
+        return body
+
+    def fetch_pages(
+        self,
+        path: str,
+        paginator: WelkinPaginator,
+        *,
+        params: Mapping[str, t.Any] | None = None,
+        page_param: str = "page",
+        method: str = "GET",
+        body: t.Any = None,  # noqa: ANN401
+    ) -> Iterator[list[dict[str, t.Any]]]:
+        """Yield the records of each page of ``path`` (relative to ``url_base``).
+
+        Used where one stream reads many lists (per patient, per time window):
+        same retries, token refresh and classification as ``request_records``,
+        without putting patient ids into the SDK's metric contexts.
+        """
+        send = self.request_decorator(self._request)
+        while not paginator.finished:
+            query = dict(params or {})
+            if paginator.current_value is not None:
+                query[page_param] = paginator.current_value
+            prepared = self.build_prepared_request(
+                method=method, url=self.url_base + path, params=query, json=body
+            )
+            response = send(prepared, None)
+            yield paginator.records(self.decode(response))
+            paginator.advance(response)

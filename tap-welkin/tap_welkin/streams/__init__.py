@@ -1,0 +1,17 @@
+"""Stream classes of tap-welkin, one module per Welkin domain."""
+
+from tap_welkin.streams.calendar import CalendarEventsStream
+from tap_welkin.streams.cdts import CdtRecordsStream, CdtStream, cdt_stream_name
+from tap_welkin.streams.encounters import EncountersStream
+from tap_welkin.streams.patients import PatientsStream
+from tap_welkin.streams.users import UsersStream
+
+__all__ = [
+    "CalendarEventsStream",
+    "CdtRecordsStream",
+    "CdtStream",
+    "EncountersStream",
+    "PatientsStream",
+    "UsersStream",
+    "cdt_stream_name",
+]

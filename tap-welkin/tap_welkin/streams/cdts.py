@@ -1,0 +1,209 @@
+"""CDT records: one typed stream per Custom Data Type, fed by one shared read.
+
+``export/CDT_RECORD`` returns the records of every CDT in one ``updatedAt``-ordered
+feed. Reading it once per CDT stream would multiply the requests by the number of
+CDTs, so ``cdt_records`` reads it once and hands each CDT stream its records, a
+batch of up to ``page_size`` records at a time (memory stays bounded). In the
+singer-sdk's terms the CDT streams are child streams of ``cdt_records`` with one
+sync per batch; their bookmarks are not partitioned by batch.
+
+``cdt_records`` itself (every CDT record in Welkin's envelope, ``jsonBody`` as one
+object) is not selected by default.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+import typing as t
+
+from welkin_client.pagination import NamedPagePaginator
+
+from tap_welkin import schemas
+from tap_welkin.bookmarks import COMPLETE_KEY, Bound, lowest
+from tap_welkin.client import WelkinStream
+from tap_welkin.extraction import IncrementalStream, surface_timestamps
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.tap_base import Tap
+
+Record = dict[str, t.Any]
+ENVELOPE_KEYS = ("id", "patientId", "cdtId", "cdtName", "version", "createdAt", "updatedAt")
+RESERVED_NAMES = frozenset({"cdt_records"})
+MAX_NAME_LENGTH = 63  # PostgreSQL's identifier limit, the tightest of common warehouses
+
+_STRING = {"type": ["string", "null"]}
+FIELD_TYPES: dict[str, dict[str, t.Any]] = {
+    "text": _STRING,
+    "textarea": _STRING,
+    "phone": _STRING,
+    "email": _STRING,
+    "select": _STRING,
+    "integer": {"type": ["integer", "null"]},
+    "float": {"type": ["number", "null"]},
+    "date": {"type": ["string", "null"], "format": "date"},
+    "datetime": {"type": ["string", "null"], "format": "date-time"},
+    "checkbox": {"type": ["boolean", "null"]},
+}
+
+
+def _slug(cdt_name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", cdt_name.lower()).strip("_")
+
+
+def cdt_stream_name(cdt_name: str, others: Iterable[str] = ()) -> str:
+    """The stream (table) name of a CDT, from its machine name.
+
+    Rule: ``cdt_`` + the machine name lowercased, each run of characters other
+    than ``a-z``/``0-9`` replaced by one ``_``, leading/trailing ``_`` removed
+    (``cdt-self-care`` → ``cdt_cdt_self_care``, ``Allergies`` → ``cdt_allergies``).
+    If another CDT in ``others`` gives the same name, the name is ``cdt_records``, or the name is longer than
+    63 characters, ``_`` + the first 8 hex digits of the SHA-1 of the machine name
+    is appended (after shortening), so names stay unique, valid and stable.
+    """
+    base = f"cdt_{_slug(cdt_name)}".rstrip("_")
+    clash = base in RESERVED_NAMES or any(
+        o != cdt_name and _slug(o) == _slug(cdt_name) for o in others
+    )
+    if not clash and len(base) <= MAX_NAME_LENGTH:
+        return base
+    digest = hashlib.sha1(cdt_name.encode()).hexdigest()[:8]  # noqa: S324 - a name, not security
+    return f"{base[: MAX_NAME_LENGTH - 9]}_{digest}"
+
+
+def field_schema(field: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """JSON Schema of one formation field (types not listed above pass through untyped)."""
+    kind = str(field.get("type") or "")
+    meta = field.get("meta") or {}
+    if kind == "select":
+        item = {"type": "integer"} if field.get("valueType") == "INTEGER" else {"type": "string"}
+        if meta.get("multiple"):
+            return {"type": ["array", "null"], "items": item}
+        return {"type": [item["type"], "null"]}
+    return dict(FIELD_TYPES.get(kind, {}))
+
+
+def cdt_schema(cdt: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """Schema of a CDT stream: the envelope, then every formation field (system fields too)."""
+    properties = dict(t.cast("dict[str, t.Any]", schemas.CDT_RECORD["properties"]))
+    properties.pop("jsonBody")
+    for field in cdt.get("fields") or []:
+        name = field.get("name")
+        if isinstance(name, str) and name not in properties:
+            properties[name] = field_schema(field)
+    # Fields added to the CDT after discovery are kept, not dropped.
+    return {"type": "object", "properties": properties, "additionalProperties": True}
+
+
+def flatten(record: Record) -> Record:
+    """A CDT record with its ``jsonBody`` fields as top-level properties, named as in Welkin."""
+    out = {key: record.get(key) for key in ENVELOPE_KEYS}
+    for key, value in (record.get("jsonBody") or {}).items():
+        out.setdefault(key, value)
+    return out
+
+
+class CdtStream(WelkinStream):
+    """The records of one CDT, typed from its formation; a child of ``cdt_records``."""
+
+    parent_stream_type = None  # set below, once CdtRecordsStream exists
+    replication_key = "updatedAt"
+    # One bookmark per CDT stream, not one per batch.
+    state_partitioning_keys: t.ClassVar[list[str]] = []  # type: ignore[misc]
+
+    def __init__(self, tap: Tap, cdt: t.Mapping[str, t.Any], name: str) -> None:
+        """Build the stream of ``cdt`` (a formation object) under the stream name ``name``."""
+        self.cdt_name = str(cdt["name"])
+        self.pending: list[Record] = []
+        self.run_bound = Bound(None)
+        super().__init__(tap, name=name, schema=cdt_schema(cdt), path="export/CDT_RECORD")
+
+    def start_run(self) -> Bound:
+        """Fix this run's bound before the shared read starts."""
+        self.run_bound = self.bound()
+        self.stream_state[COMPLETE_KEY] = False
+        return self.run_bound
+
+    @override
+    def get_records(self, context: Context | None) -> Iterator[Record]:
+        batch, self.pending = self.pending, []
+        yield from batch
+
+
+class CdtRecordsStream(IncrementalStream):
+    """Every CDT record in Welkin's envelope; the one reader behind all CDT streams."""
+
+    name = "cdt_records"
+    path = "export/CDT_RECORD"
+    schema = schemas.CDT_RECORD
+    export_type = "CDT_RECORD"
+    rest_route = "GET /{tenant}/{instance}/patients/{patientId}/cdts/{cdtName}"
+    paginator_class = NamedPagePaginator
+    selected_by_default = False
+    _flush_due = False
+    _batches = 0
+
+    @override
+    def get_records(self, context: Context | None) -> Iterator[Record]:
+        children = {c.cdt_name: c for c in self.child_streams if isinstance(c, CdtStream)}
+        wanted = {n: c for n, c in children.items() if c.selected}
+        bounds = [c.start_run() for c in wanted.values()]
+        if self.selected:
+            bounds.append(self.bound())
+            self.stream_state[COMPLETE_KEY] = False
+        read = lowest(bounds)
+        self.logger.info("Stream '%s' reads %s.", self.name, self.describe_path())
+        names = list(children if self.selected else wanted)
+        items = self.export_items(read) if self.uses_export else self.rest_records(read, names)
+        pending = 0
+        iterator = iter(items)
+        item = next(iterator, None)
+        while item is not None:
+            following = next(iterator, None)  # look ahead, to flush after the last record
+            record = self.shape(surface_timestamps(item))
+            child = wanted.get(str(record.get("cdtName")))
+            if child is not None and child.run_bound.keeps(record.get("updatedAt")):
+                child.pending.append(flatten(record))
+                pending += 1
+            if pending and (pending >= self.page_size or following is None):
+                self._flush_due, pending = True, 0
+            yield record
+            item = following
+        for child in wanted.values():
+            child.stream_state[COMPLETE_KEY] = True
+        if self.selected:
+            self.stream_state[COMPLETE_KEY] = True
+
+    @override
+    def generate_child_contexts(
+        self, record: Record, context: Context | None
+    ) -> Iterator[Context | None]:
+        # The CDT streams sync once per batch, not once per record.
+        if self._flush_due:
+            self._flush_due = False
+            self._batches += 1
+            yield {"batch": self._batches}
+
+    @override
+    def rest_records(self, bound: Bound, names: Iterable[str] = ()) -> Iterator[Record]:  # type: ignore[override]
+        params = {"size": self.page_size, "dateStart": bound.request_start}
+
+        def read(patient_id: str) -> Iterator[list[Record]]:
+            for cdt_name in names:
+                yield from self.fetch_pages(
+                    f"patients/{patient_id}/cdts/{cdt_name}", NamedPagePaginator(), params=params
+                )
+
+        return self.for_each_patient(read)
+
+
+CdtStream.parent_stream_type = CdtRecordsStream

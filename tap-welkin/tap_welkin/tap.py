@@ -1,0 +1,145 @@
+"""tap-welkin: the entry point and its settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+import typing as t
+from functools import cached_property
+
+import welkin_client
+from singer_sdk import Tap
+from singer_sdk import typing as th
+from singer_sdk.contrib.msgspec import MsgSpecWriter
+from welkin_client.errors import WelkinExportForbidden
+from welkin_client.http import WelkinClient
+
+from tap_welkin import streams
+from tap_welkin.auth import WelkinAuthenticator, build_authenticator
+from tap_welkin.bookmarks import format_timestamp, parse_lookback
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
+
+if t.TYPE_CHECKING:
+    from singer_sdk.streams import Stream
+
+USER_AGENT = "tap-welkin/0.1"
+
+
+class TapWelkin(Tap):
+    """Singer tap for Welkin Health: patients, users, CDT records, encounters, calendar events."""
+
+    name = "tap-welkin"
+    package_name = "tap-welkin"
+    # CDT streams come from the instance's formation, so discovery needs the API.
+    dynamic_catalog = True
+    message_writer_class = MsgSpecWriter
+
+    config_jsonschema = th.PropertiesList(
+        *welkin_client.CONNECTION_PROPERTIES,
+        th.Property(
+            "start_date",
+            th.DateTimeType,
+            title="Start date",
+            description="Only records updated at or after this time (UTC when no offset is given).",
+        ),
+        th.Property(
+            "lookback_window",
+            th.StringType,
+            title="Lookback window",
+            description=(
+                "Re-read records updated this long before the bookmark, for late or "
+                "clock-skewed writes: seconds (`3600`) or an ISO 8601 duration (`PT1H`, `P1D`)."
+            ),
+        ),
+        th.Property(
+            "page_size",
+            th.IntegerType,
+            default=1000,
+            title="Page size",
+            description="Records per request, at most 1000 (Welkin's maximum).",
+        ),
+        th.Property(
+            "extraction_path",
+            th.StringType,
+            default="auto",
+            allowed_values=["auto", "export", "rest"],
+            title="Extraction path",
+            description=(
+                "`export`: bulk export API (about one request per 1000 records); `rest`: "
+                "per-patient and list endpoints (about one request per patient); `auto`: "
+                "export, falling back to rest when the API client may not export."
+            ),
+        ),
+        th.Property(
+            "cdts",
+            th.ArrayType(th.StringType),
+            title="CDTs",
+            description="Machine names of the CDTs to discover (default: every CDT).",
+        ),
+    ).to_dict()
+
+    @cached_property
+    def welkin(self) -> WelkinClient:
+        """The one session, token manager and rate budget shared by every stream."""
+        return WelkinClient(self.config, user_agent=USER_AGENT)
+
+    @cached_property
+    def authenticator(self) -> WelkinAuthenticator:
+        """The authenticator shared by every stream."""
+        return build_authenticator(self.welkin.tokens)
+
+    @cached_property
+    def _export_permission(self) -> dict[str, bool]:
+        return {}
+
+    def export_allowed(self, export_type: str) -> bool:
+        """Whether this API client may read ``export/{export_type}`` (asked once per type).
+
+        One request for an (empty) page from now on; a 403 means no export permission.
+        """
+        if export_type not in self._export_permission:
+            try:
+                self.welkin.request(
+                    "GET",
+                    f"export/{export_type}",
+                    params={
+                        "pageSize": 1,
+                        "start": format_timestamp(dt.datetime.now(dt.timezone.utc)),
+                    },
+                )
+                allowed = True
+            except WelkinExportForbidden as exc:
+                self.logger.warning("Export API not available (%s); using list endpoints.", exc)
+                allowed = False
+            self._export_permission[export_type] = allowed
+        return self._export_permission[export_type]
+
+    @override
+    def discover_streams(self) -> list[Stream]:
+        parse_lookback(self.config.get("lookback_window"))  # fail early on a bad value
+        cdt_parent = streams.CdtRecordsStream(self)
+        found: list[Stream] = [
+            streams.PatientsStream(self),
+            streams.UsersStream(self),
+            streams.EncountersStream(self),
+            streams.CalendarEventsStream(self),
+            cdt_parent,
+        ]
+        cdts = self.welkin.request("GET", "formations/current/cdts").json()
+        names = [str(c["name"]) for c in cdts]
+        wanted = set(self.config.get("cdts") or names)
+        for missing in sorted(wanted - set(names)):
+            self.logger.warning("CDT %r from the cdts setting is not in the formation.", missing)
+        for cdt in sorted(cdts, key=lambda c: str(c["name"])):
+            if cdt["name"] in wanted:
+                name = streams.cdt_stream_name(cdt["name"], names)
+                found.append(streams.CdtStream(self, cdt, name))
+        return found
+
+
+if __name__ == "__main__":
+    TapWelkin.cli()
