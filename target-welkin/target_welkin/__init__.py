@@ -1,0 +1,1 @@
+"""target-welkin: a Singer target that creates or patches Welkin Health resources."""

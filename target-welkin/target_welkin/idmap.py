@@ -1,0 +1,176 @@
+"""The durable id map: which Welkin resource a source record became, and what was last written.
+
+One SQLite file per Welkin tenant and instance in ``state_dir``. A row maps one
+identity of a source record (``id=<source id>``, ``externalId=<key>``, ...) in a
+resource namespace (``patients``, ``cdt:allergies``, ...) to the Welkin id, with
+a hash of the whole payload last written and one hash per field. Hashes are
+keyed (HMAC) with a random salt kept in the file, so the map holds no field
+value: unchanged records are recognised, and changed fields found, without
+storing PHI. Every write commits at once, so a crash loses at most the write
+in flight (which the next run finds again by its key).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+import sqlite3
+import threading
+import time
+import typing as t
+from dataclasses import dataclass
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS idmap (
+    resource TEXT NOT NULL,
+    source_key TEXT NOT NULL,
+    welkin_id TEXT NOT NULL,
+    parent_id TEXT,
+    payload_hash TEXT,
+    field_hashes TEXT,
+    written_at REAL NOT NULL,
+    PRIMARY KEY (resource, source_key)
+);
+CREATE INDEX IF NOT EXISTS idmap_welkin ON idmap (resource, welkin_id);
+"""
+
+
+def _canonical(value: t.Any) -> bytes:  # noqa: ANN401
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One identity of a source record and the Welkin resource it maps to."""
+
+    source_key: str
+    welkin_id: str
+    parent_id: str | None
+    payload_hash: str | None
+    field_hashes: dict[str, str] | None
+
+
+class IdMap:
+    """Thread-safe access to one id map file."""
+
+    def __init__(self, path: Path) -> None:
+        """Open (or create) the map at ``path``."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._conn.execute("PRAGMA journal_mode=WAL")
+        self._conn.executescript(_SCHEMA)
+        row = self._conn.execute("SELECT value FROM meta WHERE key='salt'").fetchone()
+        if row is None:
+            salt = secrets.token_hex(32)
+            self._conn.execute("INSERT INTO meta(key, value) VALUES('salt', ?)", (salt,))
+        else:
+            salt = row[0]
+        self._salt = bytes.fromhex(salt)
+
+    def hash(self, value: t.Any) -> str:  # noqa: ANN401
+        """Keyed hash of a JSON value (short: it only has to tell changes apart)."""
+        return hmac.new(self._salt, _canonical(value), hashlib.sha256).hexdigest()[:32]
+
+    def field_hashes(self, payload: t.Mapping[str, t.Any]) -> dict[str, str]:
+        """One hash per field of ``payload``."""
+        return {name: self.hash(value) for name, value in payload.items()}
+
+    def payload_hash(self, payload: t.Mapping[str, t.Any], parent_id: str | None) -> str:
+        """Hash of a whole payload and the parent it is written under."""
+        return self.hash({"parent": parent_id, "payload": dict(payload)})
+
+    def find(self, resource: str, source_keys: t.Iterable[str]) -> list[Entry]:
+        """Entries of ``resource`` for any of ``source_keys``, in the order given."""
+        keys = list(dict.fromkeys(source_keys))
+        if not keys:
+            return []
+        marks = ",".join("?" * len(keys))
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT source_key, welkin_id, parent_id, payload_hash, field_hashes FROM idmap "  # noqa: S608 - placeholders only
+                f"WHERE resource = ? AND source_key IN ({marks})",
+                (resource, *keys),
+            ).fetchall()
+        by_key = {
+            r[0]: Entry(r[0], r[1], r[2], r[3], json.loads(r[4]) if r[4] else None) for r in rows
+        }
+        return [by_key[k] for k in keys if k in by_key]
+
+    def record(
+        self,
+        resource: str,
+        source_keys: t.Iterable[str],
+        welkin_id: str,
+        *,
+        parent_id: str | None = None,
+        payload: t.Mapping[str, t.Any] | None = None,
+    ) -> None:
+        """Map every key to ``welkin_id``; with ``payload``, remember what was written.
+
+        Without a payload (a parent found by lookup), only the id is kept and an
+        existing payload hash for the same Welkin id is preserved.
+        """
+        keys = list(dict.fromkeys(source_keys))
+        now = time.time()
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                for key in keys:
+                    if payload is None:
+                        self._conn.execute(
+                            "INSERT INTO idmap(resource, source_key, welkin_id, parent_id, "
+                            "written_at) VALUES(?,?,?,?,?) ON CONFLICT(resource, source_key) "
+                            "DO UPDATE SET parent_id=excluded.parent_id, "
+                            "written_at=excluded.written_at, "
+                            "payload_hash=CASE WHEN welkin_id=excluded.welkin_id "
+                            "THEN payload_hash END, "
+                            "field_hashes=CASE WHEN welkin_id=excluded.welkin_id "
+                            "THEN field_hashes END, "
+                            "welkin_id=excluded.welkin_id",
+                            (resource, key, welkin_id, parent_id, now),
+                        )
+                    else:
+                        self._conn.execute(
+                            "INSERT OR REPLACE INTO idmap VALUES(?,?,?,?,?,?,?)",
+                            (
+                                resource,
+                                key,
+                                welkin_id,
+                                parent_id,
+                                self.payload_hash(payload, parent_id),
+                                json.dumps(self.field_hashes(payload), sort_keys=True),
+                                now,
+                            ),
+                        )
+                self._conn.execute("COMMIT")
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+
+    def forget(self, resource: str, welkin_id: str) -> None:
+        """Drop every key that maps to ``welkin_id`` (the resource is gone from Welkin)."""
+        with self._lock:
+            self._conn.execute(
+                "DELETE FROM idmap WHERE resource = ? AND welkin_id = ?", (resource, welkin_id)
+            )
+
+    def count(self, resource: str | None = None) -> int:
+        """Number of distinct Welkin ids mapped (in ``resource``, or overall)."""
+        query = "SELECT COUNT(DISTINCT resource || welkin_id) FROM idmap"
+        args: tuple[str, ...] = ()
+        if resource is not None:
+            query += " WHERE resource = ?"
+            args = (resource,)
+        with self._lock:
+            return int(self._conn.execute(query, args).fetchone()[0])
+
+    def close(self) -> None:
+        """Close the database."""
+        with self._lock:
+            self._conn.close()

@@ -1,0 +1,441 @@
+"""The one write flow every Welkin sink shares; domain sinks only declare their fields and routes.
+
+Per record, on the main thread (no call to Welkin): check the record against
+its SCHEMA and the resource's fields, build the payload in Welkin's formats,
+work out its keys. Then a writer thread, after any earlier write sharing one of
+those keys: resolve parents, find the Welkin resource (id map, then lookups),
+and create it, patch what changed, or skip it when nothing changed.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+import jsonschema
+from singer_sdk.sinks import Sink
+from welkin_client.errors import (
+    WelkinAPIError,
+    WelkinAuthError,
+    WelkinForbidden,
+    WelkinNotFound,
+    WelkinRejected,
+)
+
+from target_welkin.client import Attempts, ResourceApi
+from target_welkin.payload import FieldSpec, normalize, plain, same_value
+from target_welkin.references import (
+    NO_REFERENCES,
+    EventReferences,
+    lock_key,
+    reference_keys,
+    resolve_all,
+)
+from target_welkin.rejects import Code, Operation, RecordRejected
+
+if t.TYPE_CHECKING:
+    from target_welkin.target import StreamRoute, TargetWelkin
+
+from typing_extensions import override
+
+Json = dict[str, t.Any]
+
+
+class Prepared(t.NamedTuple):
+    """A record checked and shaped on the main thread, ready for a writer thread."""
+
+    key: str | None
+    source_id: str | None
+    payload: Json
+    key_values: tuple[tuple[str, str], ...]
+    parent: tuple[str, str] | None  # (key field, value) of the patient reference
+
+
+class WelkinSink(Sink):
+    """Base sink: declare ``resource``, ``api_class``, ``fields``, ``read_only``, ``key_fields``."""
+
+    resource: str
+    """Namespace in the id map and the name used in messages (``patients``)."""
+    api_class: t.ClassVar[type[ResourceApi] | None] = None
+    fields: t.Mapping[str, FieldSpec]
+    """Writable fields and what they accept."""
+    read_only: frozenset[str] | set[str]
+    """Fields Welkin sets itself (ids, audit, enrichment): dropped from payloads."""
+    key_fields: t.ClassVar[tuple[str, ...]]
+    """External keys a record is matched by, in order."""
+    source_id_field: t.ClassVar[str | None] = None
+    """Key field that receives a foreign source id on create when a record has no key."""
+    create_only: t.ClassVar[frozenset[str]] = frozenset()
+    """Fields only sent when creating (Welkin does not patch them)."""
+    patch_only: t.ClassVar[frozenset[str]] = frozenset()
+    """Fields Welkin sets on create; a differing value is patched right after."""
+    aliases: t.ClassVar[t.Mapping[str, str]] = {}
+    """Source field -> writable field it fills when that one is absent."""
+    parent_resource: t.ClassVar[str | None] = None
+    """``patients`` for resources that live under a patient."""
+    references: t.ClassVar[tuple[EventReferences, ...]] = NO_REFERENCES
+
+    def __init__(
+        self,
+        target: TargetWelkin,
+        stream_name: str,
+        schema: dict[str, t.Any],
+        key_properties: t.Sequence[str] | None,
+    ) -> None:
+        """Keep the target (shared writer, id map, scheduler) and this stream's settings."""
+        super().__init__(target, stream_name, schema, key_properties)
+        self.welkin = target
+        self.route: StreamRoute = target.route(stream_name)
+        self.api: ResourceApi | None = None
+        self._unknown_warned: set[str] = set()
+        try:
+            jsonschema.Draft7Validator.check_schema(schema)
+            self._schema_validator: jsonschema.Draft7Validator | None = jsonschema.Draft7Validator(
+                schema
+            )
+        except jsonschema.SchemaError:
+            self._schema_validator = None
+
+    # -- SDK hooks ---------------------------------------------------------------------------
+
+    @override
+    def setup(self) -> None:
+        """Connect (a wrong secret stops the run here, before any record)."""
+        if self.api_class is not None:
+            self.welkin.start()
+            self.api = self.api_class(self.welkin.writer.client)
+
+    @override
+    def get_validator(self) -> None:
+        """No SDK validator: its messages quote record values (see ``_validate_and_parse``)."""
+        return
+
+    @override
+    def _validate_and_parse(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
+        # Replaces the SDK's step: its validator and timestamp parser put field
+        # values into exceptions and logs, which must never see PHI. Formats are
+        # converted by the payload builder instead.
+        if self._schema_validator is None:
+            raise RecordRejected(
+                "the stream's SCHEMA is not a valid JSON schema",
+                operation=Operation.VALIDATE,
+                error_code=Code.INVALID_SCHEMA,
+                invalid=True,
+            )
+        error = next(iter(self._schema_validator.iter_errors(record)), None)
+        if error is not None:
+            path = "/".join(str(p) for p in error.absolute_path)
+            if error.validator == "required" and isinstance(error.validator_value, list):
+                missing = [n for n in error.validator_value if n not in (error.instance or {})]
+                path = "/".join(filter(None, [path, ",".join(map(str, missing))]))
+            raise RecordRejected(
+                f"field '{path or '(record)'}': does not match the stream's SCHEMA "
+                f"({error.validator})",
+                operation=Operation.VALIDATE,
+                error_code=Code.SCHEMA_MISMATCH,
+                invalid=True,
+            )
+        return record
+
+    @override
+    def process_record(self, record: dict[str, t.Any], context: dict[str, t.Any]) -> None:
+        """Check and shape the record, then queue its write behind any write sharing a key."""
+        prepared = self.prepare(record)
+        keys = [self.lock_key(prepared, k, v) for k, v in prepared.key_values]
+        if prepared.source_id:
+            keys.append(lock_key(self.resource, "id", prepared.source_id))
+        if prepared.parent:
+            keys.append(lock_key(str(self.parent_resource), *prepared.parent))
+        keys += reference_keys(prepared.payload, self.references)
+        self.welkin.scheduler.submit(keys, lambda: self.write(prepared), owner=self.stream_name)
+
+    @override
+    def process_batch(self, context: dict[str, t.Any]) -> None:
+        """Wait until every queued write of this stream is done (before STATE goes out)."""
+        self.welkin.scheduler.wait(self.stream_name)
+
+    # -- main thread: check and shape --------------------------------------------------------
+
+    def lock_key(self, prepared: Prepared, key_field: str, value: str) -> str:
+        """Scheduler key of one external key (scoped by the patient reference when nested)."""
+        scope = f"{prepared.parent[0]}={prepared.parent[1]}/" if prepared.parent else ""
+        return lock_key(self.resource, key_field, scope + value)
+
+    def describe_key(self, record: t.Mapping[str, t.Any]) -> str | None:
+        """The record's key as the rejects file shows it (``externalId=…`` or ``id=…``)."""
+        flat = self.flatten(record)
+        for name in (*self.route.match_keys(self.key_fields), "id"):
+            value = flat.get(name)
+            if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
+                return f"{name}={value}"
+        return None
+
+    @staticmethod
+    def flatten(record: t.Mapping[str, t.Any]) -> Json:
+        """A record with a CDT-style ``jsonBody`` merged to the top level."""
+        body = record.get("jsonBody")
+        if isinstance(body, dict):
+            merged = {k: v for k, v in record.items() if k != "jsonBody"}
+            merged.update(body)
+            return merged
+        return dict(record)
+
+    def prepare(self, record: t.Mapping[str, t.Any]) -> Prepared:
+        """Payload, keys and parent reference of a record (no call to Welkin).
+
+        Raises:
+            RecordRejected: wrong types, unknown fields, no key, no parent reference.
+        """
+        flat = self.flatten(record)
+        source_id = flat.get("id") if isinstance(flat.get("id"), str) and flat.get("id") else None
+        for source, target_field in self.aliases.items():
+            if flat.get(target_field) is None and flat.get(source) is not None:
+                flat[target_field] = flat[source]
+        parent_field = self.route.patient_field
+        payload: Json = {}
+        for name, value in flat.items():
+            if name == "id" or name in self.read_only or name.startswith("_sdc_"):
+                continue
+            if self.parent_resource and name == parent_field:
+                continue
+            if name in self.aliases and name not in self.fields:
+                continue
+            spec = self.fields.get(name)
+            if spec is None:
+                raise RecordRejected(
+                    f"field '{name}': not a writable field of Welkin {self.resource}",
+                    operation=Operation.VALIDATE,
+                    error_code=Code.UNKNOWN_FIELD,
+                    invalid=True,
+                )
+            converted = normalize(name, spec, value)
+            if converted is None and self.route.null_handling == "omit":
+                continue
+            payload[name] = converted
+        key_values = tuple(
+            (name, str(payload[name]))
+            for name in self.route.match_keys(self.key_fields)
+            if isinstance(payload.get(name), str) and payload[name]
+        )
+        if not key_values and source_id and self.source_id_field and self.route.source_id_as_key:
+            # No key of its own: the source id becomes one, so reruns and retries find it.
+            payload[self.source_id_field] = source_id
+            key_values = ((self.source_id_field, source_id),)
+        if not key_values and not source_id:
+            names = ", ".join(self.route.match_keys(self.key_fields))
+            raise RecordRejected(
+                f"record has none of the match keys ({names}) and no id",
+                operation=Operation.VALIDATE,
+                error_code=Code.MISSING_KEY,
+                invalid=True,
+            )
+        parent = None
+        if self.parent_resource:
+            value = flat.get(parent_field)
+            if not isinstance(value, str) or not value:
+                raise RecordRejected(
+                    f"field '{parent_field}': the patient reference is missing",
+                    operation=Operation.VALIDATE,
+                    error_code=Code.MISSING_FIELD,
+                    invalid=True,
+                )
+            parent = (self.route.patient_key, value)
+        key = f"{key_values[0][0]}={key_values[0][1]}" if key_values else f"id={source_id}"
+        return Prepared(key, source_id, payload, key_values, parent)
+
+    # -- writer thread: resolve, match, write ------------------------------------------------
+
+    def write(self, prepared: Prepared) -> None:
+        """Write one record; rejects are recorded here, anything else is fatal for the run."""
+        operation = Operation.RESOLVE
+        try:
+            parent_id = None
+            if prepared.parent:
+                field = self.route.patient_field
+                parent_id = self.welkin.resolve("patients", *prepared.parent, field)
+            payload = resolve_all(prepared.payload, self.references, self.welkin.resolve)
+            operation = Operation.MATCH
+            self.upsert(prepared, payload, parent_id)
+        except RecordRejected as rejected:
+            self.welkin.reject(self.stream_name, prepared.key, rejected)
+        except (WelkinAuthError, WelkinForbidden):
+            raise  # credentials or permissions: nothing later can succeed
+        except WelkinAPIError as refused:  # 404 and other 4xx: this record only
+            self.welkin.reject(
+                self.stream_name,
+                prepared.key,
+                RecordRejected(
+                    str(refused),
+                    operation=getattr(refused, "operation", operation),
+                    error_code=refused.error_code,
+                    status=refused.status,
+                ),
+            )
+
+    def identities(self, prepared: Prepared, parent_id: str | None) -> list[str]:
+        """Id-map keys of the record (external keys scoped by the Welkin patient id)."""
+        scope = f"{parent_id}/" if parent_id else ""
+        keys = [f"{name}={scope}{value}" for name, value in prepared.key_values]
+        if prepared.source_id:
+            keys.append(f"id={prepared.source_id}")
+        return keys
+
+    def find_by_keys(self, prepared: Prepared, parent_id: str | None) -> dict[str, Json]:
+        """Welkin resources matching any external key of the record, by Welkin id."""
+        assert self.api is not None
+        found: dict[str, Json] = {}
+        for name, value in prepared.key_values:
+            for item in self.api.find(name, value, parent_id):
+                found[self.api.welkin_id(item)] = item
+        return found
+
+    def match(self, prepared: Prepared, parent_id: str | None) -> tuple[str, Json] | None:
+        """Find the record's Welkin resource: its id if valid here, else its external keys."""
+        assert self.api is not None
+        found: dict[str, Json] = {}
+        if prepared.source_id and self.route.match_by_id:
+            item = self.api.get(prepared.source_id, parent_id)
+            if item is not None:
+                found[self.api.welkin_id(item)] = item
+        found.update(self.find_by_keys(prepared, parent_id))
+        if len(found) > 1:
+            names = ", ".join(name for name, _ in prepared.key_values) or "id"
+            raise RecordRejected(
+                f"{len(found)} Welkin {self.resource} match the record's keys ({names})",
+                operation=Operation.MATCH,
+                error_code=Code.AMBIGUOUS_MATCH,
+            )
+        return next(iter(found.items()), None)
+
+    def upsert(self, prepared: Prepared, payload: Json, parent_id: str | None) -> None:
+        """Decide create, patch or skip, and do it."""
+        assert self.api is not None
+        idmap, mode = self.welkin.idmap, self.route.write_mode
+        identities = self.identities(prepared, parent_id)
+        entries = idmap.find(self.resource, identities)
+        if len({e.welkin_id for e in entries}) > 1:
+            raise RecordRejected(
+                f"the record's keys map to {len({e.welkin_id for e in entries})} different "
+                f"Welkin {self.resource} in the id map",
+                operation=Operation.MATCH,
+                error_code=Code.AMBIGUOUS_MATCH,
+            )
+        entry = entries[0] if entries else None
+        if entry and entry.payload_hash == idmap.payload_hash(payload, parent_id):
+            self.welkin.count(self.stream_name, "unchanged")
+            return
+        current: Json | None = None
+        welkin_id = entry.welkin_id if entry else None
+        if welkin_id is not None and entry is not None and entry.field_hashes is None:
+            current = self.api.get(welkin_id, parent_id)
+            if current is None:
+                idmap.forget(self.resource, welkin_id)
+                welkin_id = None
+        if welkin_id is None:
+            matched = self.match(prepared, parent_id)
+            if matched is not None:
+                welkin_id, current = matched
+        if welkin_id is None:
+            self.create(prepared, payload, parent_id, identities)
+            return
+        if mode == "insert":
+            self.welkin.count(self.stream_name, "skipped")
+            return
+        if current is not None:
+            values = self.api.values(current)
+            changed = {
+                k: v
+                for k, v in payload.items()
+                if k not in self.create_only
+                and not same_value(self.fields.get(k), v, values.get(k))
+            }
+        else:
+            assert entry is not None
+            hashes = entry.field_hashes or {}
+            changed = {
+                k: v
+                for k, v in payload.items()
+                if k not in self.create_only and hashes.get(k) != idmap.hash(v)
+            }
+        self.patch(prepared, welkin_id, changed, payload, parent_id, identities)
+
+    def patch(  # noqa: PLR0917 - one step of upsert, called once
+        self,
+        prepared: Prepared,
+        welkin_id: str,
+        changed: Json,
+        payload: Json,
+        parent_id: str | None,
+        identities: list[str],
+    ) -> None:
+        """PATCH only ``changed`` (nothing when nothing changed) and remember the payload."""
+        assert self.api is not None
+        if not changed:
+            if not self.welkin.dry_run:
+                self.welkin.idmap.record(
+                    self.resource, identities, welkin_id, parent_id=parent_id, payload=payload
+                )
+            self.welkin.count(self.stream_name, "unchanged")
+            return
+        if self.welkin.dry_run:
+            self.welkin.count(self.stream_name, "would_update")
+            return
+        try:
+            self.api.update(welkin_id, plain(changed), parent_id, payload)
+        except WelkinNotFound as gone:
+            # Deleted in Welkin since it was mapped: forget it; the next run creates it again.
+            self.welkin.idmap.forget(self.resource, welkin_id)
+            gone.operation = Operation.UPDATE  # type: ignore[attr-defined]
+            raise
+        except WelkinRejected as refused:
+            refused.operation = Operation.UPDATE  # type: ignore[attr-defined]
+            raise
+        self.welkin.idmap.record(
+            self.resource, identities, welkin_id, parent_id=parent_id, payload=payload
+        )
+        self.welkin.count(self.stream_name, "updated")
+
+    def create(
+        self, prepared: Prepared, payload: Json, parent_id: str | None, identities: list[str]
+    ) -> None:
+        """POST the record (looking its key up again before any retry) and map it."""
+        assert self.api is not None
+        if self.route.write_mode == "update":
+            raise RecordRejected(
+                f"no Welkin {self.resource} matches the record (write mode update)",
+                operation=Operation.MATCH,
+                error_code=Code.NOT_FOUND,
+            )
+        if self.welkin.dry_run:
+            self.welkin.plan_created(self.resource, identities, prepared)
+            self.welkin.count(self.stream_name, "would_create")
+            return
+        body = plain({k: v for k, v in payload.items() if k not in self.patch_only})
+        attempts = Attempts()
+
+        def recheck() -> Json | None:
+            return next(iter(self.find_by_keys(prepared, parent_id).values()), None)
+
+        try:
+            created, _ = self.welkin.writer.create_with_recheck(
+                self.api, body, parent_id, recheck, attempts
+            )
+        except WelkinRejected as refused:
+            refused.operation = Operation.CREATE  # type: ignore[attr-defined]
+            raise
+        welkin_id = self.api.welkin_id(created)
+        values = self.api.values(created)
+        late = {
+            k: v
+            for k, v in payload.items()
+            if k not in self.create_only and not same_value(self.fields.get(k), v, values.get(k))
+        }
+        if late:
+            # Fields Welkin sets itself on create (an encounter's status), or a create
+            # found by a recheck that carried older values.
+            self.api.update(welkin_id, plain(late), parent_id, payload)
+        self.welkin.idmap.record(
+            self.resource, identities, welkin_id, parent_id=parent_id, payload=payload
+        )
+        self.welkin.count(self.stream_name, "created")
+        if attempts.count > 1:
+            self.welkin.count(self.stream_name, "retried")

@@ -1,0 +1,498 @@
+"""target-welkin: creates or patches Welkin resources from Singer records, without duplicates."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import typing as t
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+import welkin_client
+from singer_sdk import typing as th
+from singer_sdk.exceptions import MissingKeyPropertiesError
+from singer_sdk.singerlib.exceptions import InvalidInputLine
+from singer_sdk.target_base import Target
+from typing_extensions import override
+
+from target_welkin.client import PatientsApi, ResourceApi, UsersApi, WelkinWriter
+from target_welkin.idmap import IdMap
+from target_welkin.reader import WelkinMessageReader
+from target_welkin.references import lock_key, unknown
+from target_welkin.rejects import Code, Operation, RecordRejected, Reject, RejectsFile
+from target_welkin.scheduler import KeyedScheduler
+from target_welkin.sinks import (
+    CalendarEventsSink,
+    CdtRecordsSink,
+    EncountersSink,
+    PatientsSink,
+    UnknownStreamSink,
+    UsersSink,
+    WelkinSink,
+)
+from target_welkin.summary import RunSummary
+
+if t.TYPE_CHECKING:
+    from singer_sdk.sinks import Sink
+
+SINKS: dict[str, type[WelkinSink]] = {
+    "patients": PatientsSink,
+    "users": UsersSink,
+    "calendar_events": CalendarEventsSink,
+    "encounters": EncountersSink,
+    "cdt": CdtRecordsSink,
+}
+WRITE_MODES = ("upsert", "insert", "update")
+NULL_HANDLING = ("omit", "send")
+PATIENT_KEYS = ("id", "externalId", "externalGuid", "mrn")
+PLANNED = "(planned in this dry run)"
+"""Stand-in Welkin id of a parent that a dry run would create."""
+
+STREAM_SETTINGS = th.ObjectType(
+    th.Property(
+        "resource",
+        th.StringType,
+        allowed_values=list(SINKS),
+        description="Welkin resource the stream writes (default: inferred from the stream name).",
+    ),
+    th.Property("cdt", th.StringType, description="CDT name, when `resource` is `cdt`."),
+    th.Property("write_mode", th.StringType, allowed_values=list(WRITE_MODES)),
+    th.Property("null_handling", th.StringType, allowed_values=list(NULL_HANDLING)),
+    th.Property(
+        "match_keys",
+        th.ArrayType(th.StringType),
+        description="External key fields to match by, in order (default per resource).",
+    ),
+    th.Property(
+        "patient_field",
+        th.StringType,
+        description="Field holding the patient reference (CDT records, encounters).",
+    ),
+    th.Property(
+        "patient_key",
+        th.StringType,
+        allowed_values=list(PATIENT_KEYS),
+        description="What `patient_field` holds: a Welkin `id` or an external key of the patient.",
+    ),
+    additional_properties=False,
+)
+
+
+class ConfigurationError(Exception):
+    """The settings cannot work (unknown CDT, bad mapping): the run stops at once."""
+
+
+class RejectRatioExceeded(RuntimeError):
+    """More records were rejected than ``max_reject_ratio`` allows."""
+
+
+def cdt_stream_name(cdt_name: str) -> str:
+    """tap-welkin's stream name of a CDT: ``cdt_`` + lowercased name, non-alphanumerics ``_``."""
+    return "cdt_" + re.sub(r"[^a-z0-9]", "_", cdt_name.lower())
+
+
+@dataclass(frozen=True)
+class StreamRoute:
+    """Where one stream goes in Welkin and how it is written."""
+
+    kind: str | None
+    cdt: str | None = None
+    write_mode: str = "upsert"
+    null_handling: str = "omit"
+    keys: tuple[str, ...] | None = None
+    patient_field: str = "patientId"
+    patient_key: str = "id"
+    match_by_id: bool = True
+    source_id_as_key: bool = True
+
+    def match_keys(self, defaults: tuple[str, ...]) -> tuple[str, ...]:
+        """The configured match keys, else the resource's defaults."""
+        return self.keys or defaults
+
+
+class TargetWelkin(Target):
+    """Singer target for Welkin Health: upsert by key, only changes sent, rejects reported."""
+
+    name = "target-welkin"
+    message_reader_class = WelkinMessageReader
+    default_sink_class = UnknownStreamSink
+
+    config_jsonschema = th.PropertiesList(
+        *welkin_client.CONNECTION_PROPERTIES,
+        th.Property(
+            "streams",
+            th.ObjectType(additional_properties=STREAM_SETTINGS),
+            description=(
+                "Per stream: the Welkin resource it writes (`ehr_patients` -> patients, "
+                "`allergies_feed` -> CDT `allergies`), write mode, null handling, match keys "
+                "and patient reference. Streams named `patients`, `users`, `calendar_events`, "
+                "`encounters` or `cdt_<cdt name>` need no entry."
+            ),
+        ),
+        th.Property(
+            "write_mode",
+            th.StringType,
+            default="upsert",
+            allowed_values=list(WRITE_MODES),
+            description="Default write mode: upsert, insert (create only) or update (patch only).",
+        ),
+        th.Property(
+            "null_handling",
+            th.StringType,
+            default="omit",
+            allowed_values=list(NULL_HANDLING),
+            description="`omit` leaves fields that are null in a record untouched; `send` clears.",
+        ),
+        th.Property(
+            "match_by_id",
+            th.BooleanType,
+            default=True,
+            description="Match a record by its Welkin `id` when that id exists in this instance.",
+        ),
+        th.Property(
+            "source_id_as_key",
+            th.BooleanType,
+            default=True,
+            description=(
+                "Write a record's source `id` into its external GUID field when it has no key "
+                "of its own, so reruns and retries find it."
+            ),
+        ),
+        th.Property(
+            "dry_run",
+            th.BooleanType,
+            default=False,
+            description="Lookups only: log the plan (would-be creates and updates), write nothing.",
+        ),
+        th.Property(
+            "state_dir",
+            th.StringType,
+            default=".target-welkin",
+            description="Folder of the durable id map (one SQLite file per tenant and instance).",
+        ),
+        th.Property(
+            "rejects_path",
+            th.StringType,
+            description="JSON-lines rejects file (default: `<state_dir>/rejects.jsonl`).",
+        ),
+        th.Property(
+            "max_reject_ratio",
+            th.NumberType,
+            default=0.5,
+            description="Fail the run (non-zero exit) past this share of rejected records.",
+        ),
+        th.Property(
+            "max_workers",
+            th.IntegerType,
+            default=4,
+            description="Concurrent writes (never two for one key).",
+        ),
+    ).to_dict()
+
+    def __init__(self, **kwargs: t.Any) -> None:
+        """Set up counters; connections open with the first stream."""
+        super().__init__(**kwargs)
+        self.summary = RunSummary()
+        self._lock = threading.Lock()
+        self._started = False
+        self._planned: set[str] = set()
+        self._broken_schemas: set[str] = set()
+        self._last_state_json: str | None = None
+        self._routes: dict[str, StreamRoute] = {}
+        if isinstance(self.message_reader, WelkinMessageReader):
+            self.message_reader.on_malformed = self._malformed_line
+
+    # -- shared services -----------------------------------------------------------------------
+
+    @cached_property
+    def writer(self) -> WelkinWriter:
+        """The one Welkin client of the run."""
+        return WelkinWriter(
+            self.config, user_agent=f"{self.name}/0.1.0", pool_size=self.max_workers + 2
+        )
+
+    @cached_property
+    def idmap(self) -> IdMap:
+        """The durable id map of this tenant and instance."""
+        name = f"idmap-{self.config['tenant']}-{self.config['instance']}.sqlite"
+        return IdMap(self.state_dir / re.sub(r"[^A-Za-z0-9_.-]", "_", name))
+
+    @cached_property
+    def rejects(self) -> RejectsFile:
+        """The rejects file."""
+        path = self.config.get("rejects_path") or self.state_dir / "rejects.jsonl"
+        return RejectsFile(Path(path))
+
+    @cached_property
+    def scheduler(self) -> KeyedScheduler:
+        """The writer threads."""
+        return KeyedScheduler(self.max_workers)
+
+    @cached_property
+    def parent_apis(self) -> dict[str, ResourceApi]:
+        """Lookups of the resources other records point at."""
+        return {"patients": PatientsApi(self.writer.client), "users": UsersApi(self.writer.client)}
+
+    @property
+    def state_dir(self) -> Path:
+        """Folder of the id map."""
+        return Path(self.config.get("state_dir") or ".target-welkin")
+
+    @property
+    def max_workers(self) -> int:
+        """Writer threads."""
+        return max(1, int(self.config.get("max_workers") or 4))
+
+    @property
+    def dry_run(self) -> bool:
+        """Lookups only."""
+        return bool(self.config.get("dry_run"))
+
+    def start(self) -> None:
+        """Fetch a token once, before the first record: wrong credentials stop the run here."""
+        with self._lock:
+            if not self._started:
+                self.writer.check_credentials()
+                self._started = True
+
+    # -- routing -------------------------------------------------------------------------------
+
+    def route(self, stream_name: str) -> StreamRoute:
+        """Where ``stream_name`` goes, from ``streams`` or its name."""
+        if stream_name not in self._routes:
+            self._routes[stream_name] = self._make_route(stream_name)
+        return self._routes[stream_name]
+
+    def _make_route(self, stream_name: str) -> StreamRoute:
+        settings = dict((self.config.get("streams") or {}).get(stream_name) or {})
+        kind = settings.get("resource")
+        if kind is None:
+            if stream_name in SINKS and stream_name != "cdt":
+                kind = stream_name
+            elif stream_name.startswith("cdt_") or settings.get("cdt"):
+                kind = "cdt"
+        if kind == "cdt" and settings.get("cdt") is None and not stream_name.startswith("cdt_"):
+            msg = f"streams.{stream_name}: resource cdt needs the `cdt` name"
+            raise ConfigurationError(msg)
+        keys = settings.get("match_keys")
+        return StreamRoute(
+            kind=kind,
+            cdt=settings.get("cdt"),
+            write_mode=settings.get("write_mode") or self.config.get("write_mode") or "upsert",
+            null_handling=settings.get("null_handling")
+            or self.config.get("null_handling")
+            or "omit",
+            keys=tuple(keys) if keys else None,
+            patient_field=settings.get("patient_field") or "patientId",
+            patient_key=settings.get("patient_key") or "id",
+            match_by_id=bool(self.config.get("match_by_id", True)),
+            source_id_as_key=bool(self.config.get("source_id_as_key", True)),
+        )
+
+    @override
+    def get_sink_class(self, stream_name: str) -> type[Sink]:
+        """The sink of the stream's Welkin resource (unknown streams reject their records)."""
+        return SINKS.get(str(self.route(stream_name).kind), UnknownStreamSink)
+
+    def cdt_formation(self, stream_name: str) -> tuple[str, dict[str, t.Any]]:
+        """The CDT a stream writes and its formation.
+
+        Raises:
+            ConfigurationError: no such CDT in this instance.
+        """
+        formations = self.writer.cdt_formations()
+        wanted = self.route(stream_name).cdt
+        if wanted is None:
+            wanted = next((n for n in formations if cdt_stream_name(n) == stream_name), None)
+        if wanted is None or wanted not in formations:
+            msg = f"stream '{stream_name}': this Welkin instance has no such CDT"
+            raise ConfigurationError(msg)
+        return wanted, formations[wanted]
+
+    # -- shared by the sinks -------------------------------------------------------------------
+
+    def resolve(self, resource: str, key_field: str, value: str, field_name: str) -> str:
+        """The Welkin id, in this instance, of a patient or user a record points at.
+
+        The id map answers first (no call), then a lookup.
+
+        Raises:
+            RecordRejected: nothing matches (unknown parent), or more than one does.
+        """
+        identity = f"{key_field}={value}"
+        entries = self.idmap.find(resource, [identity])
+        if entries:
+            return entries[0].welkin_id
+        if self.dry_run and lock_key(resource, key_field, value) in self._planned:
+            return PLANNED
+        api = self.parent_apis[resource]
+        if key_field == "id":
+            item = api.get(value, None)
+            found = [item] if item is not None else []
+        else:
+            found = api.find(key_field, value, None)
+        ids = {api.welkin_id(item) for item in found}
+        if len(ids) > 1:
+            raise RecordRejected(
+                f"field '{field_name}': {len(ids)} Welkin {resource} match it",
+                operation=Operation.RESOLVE,
+                error_code=Code.AMBIGUOUS_MATCH,
+            )
+        if not ids:
+            raise unknown(field_name, "patient" if resource == "patients" else "user")
+        welkin_id = ids.pop()
+        if not self.dry_run:
+            self.idmap.record(resource, [identity], welkin_id)
+        return welkin_id
+
+    def plan_created(self, resource: str, identities: t.Iterable[str], prepared: t.Any) -> None:  # noqa: ANN401
+        """Remember what a dry run would create, so its children count as creates too."""
+        with self._lock:
+            for identity in identities:
+                key_field, _, value = identity.partition("=")
+                self._planned.add(lock_key(resource, key_field, value))
+
+    def count(self, stream: str, outcome: str) -> None:
+        """Tally one outcome."""
+        self.summary.add(stream, outcome)
+
+    def reject(self, stream: str | None, key: str | None, rejected: RecordRejected) -> None:
+        """Write a reject and count it; the run goes on."""
+        self.rejects.write(
+            Reject(
+                stream=stream,
+                key=key,
+                operation=rejected.operation,
+                status=rejected.status,
+                errorCode=rejected.error_code,
+                reason=rejected.reason,
+            )
+        )
+        self.summary.add(stream or "(input)", "invalid" if rejected.invalid else "rejected")
+
+    def _malformed_line(self, number: int, reason: str) -> None:
+        self.reject(
+            None,
+            f"line {number}",
+            RecordRejected(
+                reason, operation=Operation.READ, error_code=Code.MALFORMED_LINE, invalid=True
+            ),
+        )
+
+    def _key_of(self, stream: str, record: dict[str, t.Any]) -> str | None:
+        sink = self._sinks_active.get(stream)
+        if isinstance(sink, WelkinSink):
+            return sink.describe_key(record)
+        value = record.get("id")
+        return f"id={value}" if isinstance(value, str) else None
+
+    # -- Singer messages -----------------------------------------------------------------------
+
+    @override
+    def _process_record_message(self, message_dict: dict[str, t.Any]) -> None:
+        stream, record = message_dict.get("stream"), message_dict.get("record")
+        if not isinstance(stream, str) or not isinstance(record, dict):
+            self.reject(
+                stream if isinstance(stream, str) else None,
+                None,
+                RecordRejected(
+                    "the RECORD message lacks a stream name or a record object",
+                    operation=Operation.READ,
+                    error_code=Code.MALFORMED_LINE,
+                    invalid=True,
+                ),
+            )
+            return
+        if stream in self._broken_schemas or stream not in self.mapper.stream_maps:
+            broken = stream in self._broken_schemas
+            self.reject(
+                stream,
+                self._key_of(stream, record),
+                RecordRejected(
+                    "the stream's SCHEMA message is invalid"
+                    if broken
+                    else "a RECORD came before its stream's SCHEMA",
+                    operation=Operation.READ,
+                    error_code=Code.INVALID_SCHEMA if broken else Code.NO_SCHEMA,
+                    invalid=True,
+                ),
+            )
+            return
+        try:
+            super()._process_record_message(message_dict)
+        except RecordRejected as rejected:
+            self.reject(stream, self._key_of(stream, record), rejected)
+        except MissingKeyPropertiesError:
+            self.reject(
+                stream,
+                self._key_of(stream, record),
+                RecordRejected(
+                    "the record lacks a key property named by its SCHEMA (key_properties)",
+                    operation=Operation.VALIDATE,
+                    error_code=Code.MISSING_KEY,
+                    invalid=True,
+                ),
+            )
+
+    @override
+    def _process_schema_message(self, message_dict: dict[str, t.Any]) -> None:
+        stream = message_dict.get("stream")
+        try:
+            super()._process_schema_message(message_dict)
+        except InvalidInputLine:
+            # The SDK's message quotes the line; a schema holds no record values,
+            # but the reject keeps to the same rule as every other.
+            if not isinstance(stream, str):
+                self._malformed_line(0, "the SCHEMA message lacks a stream name or a schema")
+                return
+            self._broken_schemas.add(stream)
+            self.logger.warning("Stream '%s': invalid SCHEMA; its records are rejected.", stream)
+            return
+        if isinstance(stream, str):
+            self._broken_schemas.discard(stream)
+
+    @override
+    def _process_state_message(self, message_dict: dict[str, t.Any]) -> None:
+        # STATE goes out once every record before it is durably written.
+        changed = message_dict.get("value") != self._latest_state
+        super()._process_state_message(message_dict)
+        if changed:
+            self.drain_all()
+
+    @override
+    def _write_state_message(self, state: dict[str, t.Any]) -> None:
+        state_json = json.dumps(state, sort_keys=True)
+        if state_json == self._last_state_json:
+            return  # the end-of-input drain repeats the last state
+        self._last_state_json = state_json
+        super()._write_state_message(state)
+
+    @override
+    def process_endofpipe(self) -> None:
+        """Drain every write, emit the last STATE, log the summary, apply ``max_reject_ratio``."""
+        super().process_endofpipe()
+        counts = self.summary.as_dict()
+        self.logger.info("Run summary: %s", self.summary.to_json())
+        if self.dry_run:
+            plan = {
+                stream: {k: c[k] for k in ("would_create", "would_update", "unchanged")}
+                for stream, c in counts.items()
+            }
+            self.logger.info("Dry run plan (nothing was written): %s", plan)
+        if "scheduler" in self.__dict__:
+            self.scheduler.close()
+        bad = self.summary.total("rejected", "invalid")
+        total = self.summary.records()
+        limit = float(self.config.get("max_reject_ratio", 0.5))
+        if total and bad / total > limit:
+            msg = (
+                f"{bad} of {total} records were rejected ({bad / total:.0%}), more than "
+                f"max_reject_ratio {limit:g}; see the rejects file"
+            )
+            raise RejectRatioExceeded(msg)
+
+
+if __name__ == "__main__":
+    TargetWelkin.cli()
