@@ -1,0 +1,79 @@
+"""The README and meltano.yml say what the plugins actually do."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def about(plugin: str) -> dict[str, object]:
+    out = subprocess.run(
+        [str(BIN / plugin), "--about", "--format=json"], capture_output=True, text=True, check=True
+    ).stdout
+    return json.loads(out)
+
+
+def meltano_plugin(name: str) -> dict[str, object]:
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    for kind in ("extractors", "loaders"):
+        for plugin in project["plugins"][kind]:
+            if plugin["name"] == name:
+                return plugin
+    raise AssertionError(f"{name} is not in meltano.yml")
+
+
+def test_readme_settings_tables_match_about_output() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "readme_about.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("plugin", ["tap-welkin", "target-welkin"])
+def test_meltano_yml_declares_every_setting_and_marks_secrets(plugin: str) -> None:
+    settings = about(plugin)["settings"]["properties"]
+    # SDK-provided settings (stream maps, flattening, batch...) are documented by Meltano itself.
+    sdk_builtins = {
+        "stream_maps",
+        "stream_map_config",
+        "faker_config",
+        "flattening_enabled",
+        "flattening_max_depth",
+        "batch_config",
+        "add_record_metadata",
+        "load_method",
+        "validate_records",
+        "batch_size_rows",
+        "process_activate_version_messages",
+        "default_target_schema",
+        "hard_delete",
+        "stream_maps.__else__",
+    }
+    own = {name for name in settings if name not in sdk_builtins}
+    declared = {s["name"]: s for s in meltano_plugin(plugin)["settings"]}
+    assert own <= set(declared), f"missing in meltano.yml: {sorted(own - set(declared))}"
+    assert set(declared) <= set(settings), (
+        f"not settings of {plugin}: {sorted(set(declared) - set(settings))}"
+    )
+    for name, schema in settings.items():
+        if name in declared and (schema.get("secret") or schema.get("writeOnly")):
+            assert declared[name].get("sensitive") is True, f"{plugin}.{name} must be sensitive"
+    assert any(s.get("secret") or s.get("writeOnly") for s in settings.values())
+
+
+def test_inherited_extractors_keep_their_own_selection() -> None:
+    for name in ("tap-welkin-patients", "tap-welkin-clinical"):
+        plugin = meltano_plugin(name)
+        assert plugin["inherit_from"] == "tap-welkin"
+        assert plugin["select"]
