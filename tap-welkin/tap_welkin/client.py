@@ -11,6 +11,7 @@ from welkin_client.auth import check_response
 from welkin_client.errors import describe, error_code_of
 from welkin_client.pagination import (
     MAX_PAGE_SIZE,
+    MetaInfoPaginator,
     SpringPagePaginator,
     WelkinPaginator,
     cache_body,
@@ -26,8 +27,8 @@ if t.TYPE_CHECKING:
     from backoff.types import Details
     from singer_sdk.helpers.types import Context
 
-    from tap_welkin.bookmarks import Bound
     from tap_welkin.auth import WelkinAuthenticator
+    from tap_welkin.bookmarks import Bound
     from tap_welkin.tap import TapWelkin
 
 if sys.version_info >= (3, 12):
@@ -51,7 +52,7 @@ class WelkinStream(RESTStream[t.Any]):
     #: Tenant-level (``/{tenant}/admin/…``) rather than instance-level resource.
     admin_scope: t.ClassVar[bool] = False
     #: The envelope of the list endpoint in ``path``.
-    paginator_class: t.ClassVar[type[WelkinPaginator]] = SpringPagePaginator
+    paginator_class: t.ClassVar[type[SpringPagePaginator | MetaInfoPaginator]] = SpringPagePaginator
 
     @property
     def tap(self) -> TapWelkin:
@@ -84,7 +85,7 @@ class WelkinStream(RESTStream[t.Any]):
         return min(int(self.config.get("page_size") or MAX_PAGE_SIZE), MAX_PAGE_SIZE)
 
     def bound(self) -> Bound:
-        """This run's lower bound on ``updatedAt``, from the bookmark and settings."""
+        """The lower bound on ``updatedAt`` of this run, from the bookmark and settings."""
         return bound_for(
             self.stream_state,
             replication_key=str(self.replication_key),

@@ -43,7 +43,7 @@ class ExportOrderError(RuntimeError):
 
 
 class IncrementalStream(WelkinStream):
-    """A stream replicated on ``updatedAt`` from ``export/{export_type}`` or from ``rest_records``."""
+    """A stream replicated on ``updatedAt``, from ``export/{export_type}`` or ``rest_records``."""
 
     replication_key = "updatedAt"
     #: ``export/{export_type}`` serves this stream.
@@ -97,7 +97,7 @@ class IncrementalStream(WelkinStream):
         self.stream_state[COMPLETE_KEY] = True
 
     def shape(self, item: Record) -> Record:
-        """A Welkin item as this stream's record (export items may lack a top-level ``updatedAt``)."""
+        """A Welkin item as a record (an export item may lack a top-level ``updatedAt``)."""
         if item.get("updatedAt") is None:
             item["updatedAt"] = export_updated_at(item)
         return item

@@ -66,9 +66,10 @@ def cdt_stream_name(cdt_name: str, others: Iterable[str] = ()) -> str:
     Rule: ``cdt_`` + the machine name lowercased, each run of characters other
     than ``a-z``/``0-9`` replaced by one ``_``, leading/trailing ``_`` removed
     (``cdt-self-care`` → ``cdt_cdt_self_care``, ``Allergies`` → ``cdt_allergies``).
-    If another CDT in ``others`` gives the same name, the name is ``cdt_records``, or the name is longer than
-    63 characters, ``_`` + the first 8 hex digits of the SHA-1 of the machine name
-    is appended (after shortening), so names stay unique, valid and stable.
+    If another CDT in ``others`` gives the same name, the name is ``cdt_records``,
+    or it is longer than 63 characters, ``_`` + the first 8 hex digits of the
+    SHA-1 of the machine name is appended (after shortening), so names stay
+    unique, valid and stable.
     """
     base = f"cdt_{_slug(cdt_name)}".rstrip("_")
     clash = base in RESERVED_NAMES or any(
@@ -110,33 +111,6 @@ def flatten(record: Record) -> Record:
     for key, value in (record.get("jsonBody") or {}).items():
         out.setdefault(key, value)
     return out
-
-
-class CdtStream(WelkinStream):
-    """The records of one CDT, typed from its formation; a child of ``cdt_records``."""
-
-    parent_stream_type = None  # set below, once CdtRecordsStream exists
-    replication_key = "updatedAt"
-    # One bookmark per CDT stream, not one per batch.
-    state_partitioning_keys: t.ClassVar[list[str]] = []  # type: ignore[misc]
-
-    def __init__(self, tap: Tap, cdt: t.Mapping[str, t.Any], name: str) -> None:
-        """Build the stream of ``cdt`` (a formation object) under the stream name ``name``."""
-        self.cdt_name = str(cdt["name"])
-        self.pending: list[Record] = []
-        self.run_bound = Bound(None)
-        super().__init__(tap, name=name, schema=cdt_schema(cdt), path="export/CDT_RECORD")
-
-    def start_run(self) -> Bound:
-        """Fix this run's bound before the shared read starts."""
-        self.run_bound = self.bound()
-        self.stream_state[COMPLETE_KEY] = False
-        return self.run_bound
-
-    @override
-    def get_records(self, context: Context | None) -> Iterator[Record]:
-        batch, self.pending = self.pending, []
-        yield from batch
 
 
 class CdtRecordsStream(IncrementalStream):
@@ -194,7 +168,9 @@ class CdtRecordsStream(IncrementalStream):
             yield {"batch": self._batches}
 
     @override
-    def rest_records(self, bound: Bound, names: Iterable[str] = ()) -> Iterator[Record]:  # type: ignore[override]
+    def rest_records(  # type: ignore[override]
+        self, bound: Bound, names: Iterable[str] = ()
+    ) -> Iterator[Record]:
         params = {"size": self.page_size, "dateStart": bound.request_start}
 
         def read(patient_id: str) -> Iterator[list[Record]]:
@@ -206,4 +182,28 @@ class CdtRecordsStream(IncrementalStream):
         return self.for_each_patient(read)
 
 
-CdtStream.parent_stream_type = CdtRecordsStream
+class CdtStream(WelkinStream):
+    """The records of one CDT, typed from its formation; a child of ``cdt_records``."""
+
+    parent_stream_type = CdtRecordsStream
+    replication_key = "updatedAt"
+    # One bookmark per CDT stream, not one per batch.
+    state_partitioning_keys: t.ClassVar[list[str]] = []  # type: ignore[misc]
+
+    def __init__(self, tap: Tap, cdt: t.Mapping[str, t.Any], name: str) -> None:
+        """Build the stream of ``cdt`` (a formation object) under the stream name ``name``."""
+        self.cdt_name = str(cdt["name"])
+        self.pending: list[Record] = []
+        self.run_bound = Bound(None)
+        super().__init__(tap, name=name, schema=cdt_schema(cdt), path="export/CDT_RECORD")
+
+    def start_run(self) -> Bound:
+        """Fix this run's bound before the shared read starts."""
+        self.run_bound = self.bound()
+        self.stream_state[COMPLETE_KEY] = False
+        return self.run_bound
+
+    @override
+    def get_records(self, context: Context | None) -> Iterator[Record]:
+        batch, self.pending = self.pending, []
+        yield from batch
