@@ -188,6 +188,10 @@ def cdt_field_specs(formation: t.Mapping[str, t.Any]) -> tuple[dict[str, FieldSp
     return writable, read_only
 
 
+def _dict_list(value: t.Any) -> bool:  # noqa: ANN401
+    return isinstance(value, list) and all(isinstance(v, dict) for v in value)
+
+
 def same_value(spec: FieldSpec | None, wanted: t.Any, current: t.Any) -> bool:  # noqa: ANN401
     """Whether Welkin's ``current`` value already equals ``wanted`` (formats compared as values)."""
     if wanted == current:
@@ -197,6 +201,13 @@ def same_value(spec: FieldSpec | None, wanted: t.Any, current: t.Any) -> bool:  
         return a is not None and a == b
     if spec is not None and spec.type == "date" and isinstance(current, str):
         return isinstance(wanted, str) and current[:10] == wanted
+    if _dict_list(wanted) and _dict_list(current) and len(wanted) == len(current):
+        # Welkin enriches list items (participants get names, ids): compare what was sent.
+        def projected(items: list[dict[str, t.Any]], keys: list[str]) -> list[str]:
+            return sorted(repr([item.get(k) for k in keys]) for item in items)
+
+        keys = sorted({k for item in wanted for k in item})
+        return projected(wanted, keys) == projected(current, keys)
     if isinstance(wanted, (int, float)) and isinstance(current, (int, float)):
         return float(wanted) == float(current)
     return False

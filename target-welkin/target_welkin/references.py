@@ -14,9 +14,6 @@ from dataclasses import dataclass
 
 from target_welkin.rejects import Code, Operation, RecordRejected
 
-if t.TYPE_CHECKING:
-    from collections.abc import Callable
-
 Json = dict[str, t.Any]
 # role of a calendar participant -> the resource its participantId points at
 PARTICIPANT_RESOURCES = {"psm": "users", "patient": "patients"}
@@ -39,6 +36,8 @@ EVENT_CREATE_FIELDS = (
 
 Resolver = t.Callable[[str, str, str, str], str]
 """``resolve(resource, key_field, value, field_name) -> Welkin id`` (raises RecordRejected)."""
+Remember = t.Callable[[str, str, str], None]
+"""``remember(resource, source id, Welkin id)``: record an id mapping."""
 
 
 def lock_key(resource: str, key_field: str, value: str) -> str:
@@ -55,8 +54,23 @@ def unknown(field_name: str, what: str) -> RecordRejected:
     )
 
 
+class Reference:
+    """A kind of pointer a sink's payloads hold; see :class:`EventReferences`."""
+
+    def keys(self, payload: Json) -> list[str]:
+        """Scheduler keys of every resource the payload points at."""
+        raise NotImplementedError
+
+    def resolve(self, payload: Json, resolve: Resolver) -> Json:
+        """``payload`` with this instance's ids (a new dict)."""
+        raise NotImplementedError
+
+    def created(self, source: Json, created: Json, remember: Remember) -> None:
+        """After a create: map what Welkin made along with it (an encounter's event)."""
+
+
 @dataclass(frozen=True)
-class EventReferences:
+class EventReferences(Reference):
     """``hostId`` (a user) and ``participants[].participantId`` (user or patient by role).
 
     ``within`` names the object holding the event (``currentScheduledAppointment``
@@ -119,21 +133,53 @@ class EventReferences:
         return kept
 
 
-NO_REFERENCES: tuple[EventReferences, ...] = ()
+class EncounterEvent(Reference):
+    """An encounter's calendar event, which Welkin creates with the encounter.
+
+    Copied from another instance, the event may already be here (tap-welkin
+    sends calendar events first): the encounter is then linked to it by
+    ``calendarEventId`` instead of creating a second event from the
+    appointment. Otherwise the appointment goes along and the event Welkin
+    creates is mapped to the source event, so the calendar stream updates it
+    instead of duplicating it.
+    """
+
+    def keys(self, payload: Json) -> list[str]:
+        """The source event's scheduler key (wait for its write)."""
+        source = payload.get("calendarEventId")
+        return [lock_key("calendar_events", "id", source)] if isinstance(source, str) else []
+
+    def resolve(self, payload: Json, resolve: Resolver) -> Json:
+        """Link to the event when it is here, else create it from the appointment."""
+        source = payload.get("calendarEventId")
+        if not isinstance(source, str):
+            return payload
+        try:
+            event_id = resolve("calendar_events", "id", source, "calendarEventId")
+        except RecordRejected:
+            return {k: v for k, v in payload.items() if k != "calendarEventId"}
+        linked = {k: v for k, v in payload.items() if k != "currentScheduledAppointment"}
+        linked["calendarEventId"] = event_id
+        return linked
+
+    def created(self, source: Json, created: Json, remember: Remember) -> None:
+        """Map the source event to the event Welkin created with the encounter."""
+        body = created.get("jsonBody") or {}
+        source_event, new_event = source.get("calendarEventId"), body.get("calendarEventId")
+        if isinstance(source_event, str) and isinstance(new_event, str):
+            remember("calendar_events", source_event, new_event)
 
 
-def resolve_all(payload: Json, references: t.Iterable[EventReferences], resolve: Resolver) -> Json:
+NO_REFERENCES: tuple[Reference, ...] = ()
+
+
+def resolve_all(payload: Json, references: t.Iterable[Reference], resolve: Resolver) -> Json:
     """Apply every reference of a sink to ``payload``."""
     for reference in references:
         payload = reference.resolve(payload, resolve)
     return payload
 
 
-def reference_keys(payload: Json, references: t.Iterable[EventReferences]) -> list[str]:
+def reference_keys(payload: Json, references: t.Iterable[Reference]) -> list[str]:
     """Scheduler keys of every reference of ``payload``."""
     return [key for reference in references for key in reference.keys(payload)]
-
-
-def first(items: t.Iterable[Json], key: Callable[[Json], str]) -> dict[str, Json]:
-    """Items by their id (duplicates collapse)."""
-    return {key(item): item for item in items}

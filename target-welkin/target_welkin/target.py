@@ -17,7 +17,13 @@ from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.target_base import Target
 from typing_extensions import override
 
-from target_welkin.client import PatientsApi, ResourceApi, UsersApi, WelkinWriter
+from target_welkin.client import (
+    CalendarEventsApi,
+    PatientsApi,
+    ResourceApi,
+    UsersApi,
+    WelkinWriter,
+)
 from target_welkin.idmap import IdMap
 from target_welkin.reader import WelkinMessageReader
 from target_welkin.references import lock_key, unknown
@@ -201,6 +207,7 @@ class TargetWelkin(Target):
         self._broken_schemas: set[str] = set()
         self._last_state_json: str | None = None
         self._routes: dict[str, StreamRoute] = {}
+        self._deferred: list[tuple[WelkinSink, t.Any]] = []
         if isinstance(self.message_reader, WelkinMessageReader):
             self.message_reader.on_malformed = self._malformed_line
 
@@ -233,7 +240,12 @@ class TargetWelkin(Target):
     @cached_property
     def parent_apis(self) -> dict[str, ResourceApi]:
         """Lookups of the resources other records point at."""
-        return {"patients": PatientsApi(self.writer.client), "users": UsersApi(self.writer.client)}
+        client = self.writer.client
+        return {
+            "patients": PatientsApi(client),
+            "users": UsersApi(client),
+            "calendar_events": CalendarEventsApi(client),
+        }
 
     @property
     def state_dir(self) -> Path:
@@ -354,6 +366,28 @@ class TargetWelkin(Target):
                 key_field, _, value = identity.partition("=")
                 self._planned.add(lock_key(resource, key_field, value))
 
+    def remember(self, resource: str, source_id: str, welkin_id: str) -> None:
+        """Map a source id to a Welkin id made along with another write."""
+        if not self.dry_run:
+            self.idmap.record(resource, [f"id={source_id}"], welkin_id)
+
+    def defer(self, sink: WelkinSink, prepared: t.Any) -> None:  # noqa: ANN401
+        """Keep a record whose parent is unknown for one more try after the input ends.
+
+        Until then no STATE goes out (a deferred record is not written yet).
+        """
+        with self._lock:
+            self._deferred.append((sink, prepared._replace(final=True)))
+
+    def _retry_deferred(self) -> None:
+        with self._lock:
+            deferred, self._deferred = self._deferred, []
+        if deferred:
+            self.logger.info("Retrying %d records whose parent came later.", len(deferred))
+        for sink, prepared in deferred:
+            sink.submit(prepared)
+        self.scheduler.wait()
+
     def count(self, stream: str, outcome: str) -> None:
         """Tally one outcome."""
         self.summary.add(stream, outcome)
@@ -463,6 +497,9 @@ class TargetWelkin(Target):
 
     @override
     def _write_state_message(self, state: dict[str, t.Any]) -> None:
+        with self._lock:
+            if self._deferred:
+                return  # records before it still wait for a parent; sent at the end
         state_json = json.dumps(state, sort_keys=True)
         if state_json == self._last_state_json:
             return  # the end-of-input drain repeats the last state
@@ -472,6 +509,9 @@ class TargetWelkin(Target):
     @override
     def process_endofpipe(self) -> None:
         """Drain every write, emit the last STATE, log the summary, apply ``max_reject_ratio``."""
+        if "scheduler" in self.__dict__:
+            self.scheduler.wait()
+            self._retry_deferred()
         super().process_endofpipe()
         counts = self.summary.as_dict()
         self.logger.info("Run summary: %s", self.summary.to_json())

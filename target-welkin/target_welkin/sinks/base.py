@@ -25,7 +25,7 @@ from target_welkin.client import Attempts, ResourceApi
 from target_welkin.payload import FieldSpec, normalize, plain, same_value
 from target_welkin.references import (
     NO_REFERENCES,
-    EventReferences,
+    Reference,
     lock_key,
     reference_keys,
     resolve_all,
@@ -48,6 +48,7 @@ class Prepared(t.NamedTuple):
     payload: Json
     key_values: tuple[tuple[str, str], ...]
     parent: tuple[str, str] | None  # (key field, value) of the patient reference
+    final: bool = False  # an unknown parent rejects (else the record waits for the end)
 
 
 class WelkinSink(Sink):
@@ -72,7 +73,7 @@ class WelkinSink(Sink):
     """Source field -> writable field it fills when that one is absent."""
     parent_resource: t.ClassVar[str | None] = None
     """``patients`` for resources that live under a patient."""
-    references: t.ClassVar[tuple[EventReferences, ...]] = NO_REFERENCES
+    references: t.ClassVar[tuple[Reference, ...]] = NO_REFERENCES
 
     def __init__(
         self,
@@ -139,7 +140,10 @@ class WelkinSink(Sink):
     @override
     def process_record(self, record: dict[str, t.Any], context: dict[str, t.Any]) -> None:
         """Check and shape the record, then queue its write behind any write sharing a key."""
-        prepared = self.prepare(record)
+        self.submit(self.prepare(record))
+
+    def submit(self, prepared: Prepared) -> None:
+        """Queue the write behind every earlier write sharing one of its keys."""
         keys = [self.lock_key(prepared, k, v) for k, v in prepared.key_values]
         if prepared.source_id:
             keys.append(lock_key(self.resource, "id", prepared.source_id))
@@ -256,6 +260,11 @@ class WelkinSink(Sink):
             operation = Operation.MATCH
             self.upsert(prepared, payload, parent_id)
         except RecordRejected as rejected:
+            if rejected.error_code == Code.UNKNOWN_PARENT and not prepared.final:
+                # The parent may come later in the input (tap-welkin sends patients
+                # after their CDT records): try again once the input is read.
+                self.welkin.defer(self, prepared)
+                return
             self.welkin.reject(self.stream_name, prepared.key, rejected)
         except (WelkinAuthError, WelkinForbidden):
             raise  # credentials or permissions: nothing later can succeed
@@ -432,10 +441,13 @@ class WelkinSink(Sink):
         if late:
             # Fields Welkin sets itself on create (an encounter's status), or a create
             # found by a recheck that carried older values.
+            self.logger.debug("Patching %s right after create.", sorted(late))
             self.api.update(welkin_id, plain(late), parent_id, payload)
         self.welkin.idmap.record(
             self.resource, identities, welkin_id, parent_id=parent_id, payload=payload
         )
+        for reference in self.references:
+            reference.created(prepared.payload, created, self.welkin.remember)
         self.welkin.count(self.stream_name, "created")
         if attempts.count > 1:
             self.welkin.count(self.stream_name, "retried")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from target_welkin.client import EncountersApi
 from target_welkin.payload import FieldSpec
-from target_welkin.references import EventReferences
+from target_welkin.references import EncounterEvent, EventReferences
 from target_welkin.sinks.base import WelkinSink
 from target_welkin.sinks.cdts import CDT_ENVELOPE
 
@@ -19,7 +19,16 @@ TEXT = FieldSpec("text")
 
 ENCOUNTER_FIELDS = {
     **dict.fromkeys(
-        ("title", "description", "notes", "templateName", "status", "external_id", "external_guid"),
+        (
+            "title",
+            "description",
+            "notes",
+            "templateName",
+            "status",
+            "external_id",
+            "external_guid",
+            "calendarEventId",
+        ),
         TEXT,
     ),
     "currentScheduledAppointment": FieldSpec("object"),
@@ -38,7 +47,6 @@ ENCOUNTER_READ_ONLY = CDT_ENVELOPE | {
     "endDatetime",
     "localStartDatetime",
     "localEndDatetime",
-    "calendarEventId",
     "calendarEvent",
     "calendarEventStartDatetime",
     "localCalendarEventStartDatetime",
@@ -60,6 +68,7 @@ class EncountersSink(WelkinSink):
     source_id_field = "external_guid"
     parent_resource = "patients"
     create_only = frozenset({"currentScheduledAppointment"})
-    patch_only = frozenset({"status"})
+    # Welkin sets both on create (DRAFT, the appointment's event): patched right after.
+    patch_only = frozenset({"status", "calendarEventId"})
     aliases = {"type": "templateName"}
-    references = (EventReferences("currentScheduledAppointment"),)
+    references = (EncounterEvent(), EventReferences("currentScheduledAppointment"))
