@@ -54,6 +54,13 @@ class WelkinStream(RESTStream[t.Any]):
     #: The envelope of the list endpoint in ``path``.
     paginator_class: t.ClassVar[type[SpringPagePaginator | MetaInfoPaginator]] = SpringPagePaginator
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Create the stream (see ``RESTStream``)."""
+        super().__init__(*args, **kwargs)
+        # A STATE message after each page's worth of records, so an interrupted
+        # export run resumes close to where it stopped.
+        self.STATE_MSG_FREQUENCY = self.page_size
+
     @property
     def tap(self) -> TapWelkin:
         """The tap, typed."""

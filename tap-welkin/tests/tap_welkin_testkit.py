@@ -1,0 +1,195 @@
+"""Shared helpers for tap-welkin's tests: emulators, running the tap, reading its output.
+
+Every test talks to a real ``welkin-emulator`` process over HTTP. The tap runs
+either in-process (SDK test classes) or as the ``tap-welkin`` console script,
+whose stderr goes to a file under the suite's log folder for the hygiene scan.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import requests
+from welkin_emulator.testing import EmulatorProcess, seed_database
+
+TAP = str(Path(sys.executable).parent / "tap-welkin")
+SHARED_PATIENTS = 40
+SHARED_SEED = 11
+_shared: EmulatorProcess | None = None
+
+
+def log_dir() -> Path:
+    """The suite's log folder (the root conftest sets it; a default keeps imports working)."""
+    folder = Path(
+        os.environ.get("WELKIN_TEST_LOG_DIR")
+        or Path(__file__).resolve().parents[2] / "build" / "test-logs"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def start_emulator(
+    patients: int, seed: int, *, extra_args: tuple[str, ...] = ()
+) -> EmulatorProcess:
+    """A freshly seeded emulator in its own temporary folder (stopped at exit at the latest)."""
+    folder = Path(tempfile.mkdtemp(prefix="tap-welkin-emu-"))
+    db = folder / "welkin.db"
+    seed_database(db, patients=patients, seed=seed)
+    return EmulatorProcess(db, extra_args=extra_args).start()
+
+
+def shared_emulator() -> EmulatorProcess:
+    """One read-only seeded emulator for the whole session (also needed at import time).
+
+    Tests that change data or fault settings use their own emulator, or clear faults after.
+    """
+    global _shared  # noqa: PLW0603 - a lazily started session resource
+    if _shared is None or not _shared.running:
+        _shared = start_emulator(SHARED_PATIENTS, SHARED_SEED)
+    return _shared
+
+
+def tap_config(emu: EmulatorProcess, *, export: bool = True, **overrides: Any) -> dict[str, Any]:
+    """A tap config for ``emu``: the export-enabled client, or the one without export permission."""
+    config: dict[str, Any] = {
+        "tenant": emu.tenant,
+        "instance": emu.instance,
+        "api_client": emu.client_name if export else emu.noexport_client_name,
+        "secret_key": emu.client_secret if export else emu.noexport_client_secret,
+        "api_url": emu.url,
+        "max_requests_per_second": 0,
+        "max_retries": 8,
+    }
+    config.update(overrides)
+    return config
+
+
+@dataclass
+class TapRun:
+    """The parsed stdout of one tap run."""
+
+    returncode: int
+    messages: list[dict[str, Any]]
+    stderr: str
+    log_file: Path
+    records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.records = records_by_stream(self.messages)
+
+    @property
+    def state(self) -> dict[str, Any] | None:
+        """The last STATE message's value."""
+        states = [m["value"] for m in self.messages if m["type"] == "STATE"]
+        return states[-1] if states else None
+
+    def counts(self) -> dict[str, int]:
+        """RECORD messages per stream (duplicates counted)."""
+        return dict(
+            collections.Counter(m["stream"] for m in self.messages if m["type"] == "RECORD")
+        )
+
+
+def records_by_stream(messages: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """``{stream: {id: record}}`` from Singer messages."""
+    out: dict[str, dict[str, dict[str, Any]]] = collections.defaultdict(dict)
+    for message in messages:
+        if message["type"] == "RECORD":
+            out[message["stream"]][message["record"]["id"]] = message["record"]
+    return dict(out)
+
+
+def _write_json(folder: Path, name: str, value: Any) -> Path:
+    path = folder / name
+    path.write_text(json.dumps(value))
+    return path
+
+
+def run_tap(
+    config: dict[str, Any],
+    *,
+    name: str,
+    state: dict[str, Any] | None = None,
+    catalog: dict[str, Any] | None = None,
+    args: tuple[str, ...] = (),
+    env: dict[str, str] | None = None,
+    check: bool = True,
+) -> TapRun:
+    """Run ``tap-welkin --config …`` as a subprocess; stderr goes to the suite's log folder."""
+    folder = Path(tempfile.mkdtemp(prefix="tap-welkin-run-"))
+    cmd = [TAP, "--config", str(_write_json(folder, "config.json", config))]
+    if state is not None:
+        cmd += ["--state", str(_write_json(folder, "state.json", state))]
+    if catalog is not None:
+        cmd += ["--catalog", str(_write_json(folder, "catalog.json", catalog))]
+    cmd += list(args)
+    log_file = log_dir() / f"tap-welkin-{name}-{uuid.uuid4().hex[:8]}.stderr.log"
+    with log_file.open("w") as err:
+        done = subprocess.run(
+            cmd, stdout=subprocess.PIPE, stderr=err, check=False, env={**os.environ, **(env or {})}
+        )
+    stderr = log_file.read_text()
+    if check and done.returncode != 0:
+        raise AssertionError(f"tap-welkin failed ({done.returncode}):\n{stderr[-3000:]}")
+    lines = done.stdout.decode().splitlines()
+    messages = [json.loads(line) for line in lines if line.startswith("{")]
+    return TapRun(done.returncode, messages, stderr, log_file)
+
+
+def discover(config: dict[str, Any], *, name: str) -> dict[str, Any]:
+    """The catalog from ``tap-welkin --discover``."""
+    folder = Path(tempfile.mkdtemp(prefix="tap-welkin-disc-"))
+    log_file = log_dir() / f"tap-welkin-{name}-{uuid.uuid4().hex[:8]}.stderr.log"
+    with log_file.open("w") as err:
+        out = subprocess.run(
+            [TAP, "--config", str(_write_json(folder, "config.json", config)), "--discover"],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            check=True,
+        )
+    catalog: dict[str, Any] = json.loads(out.stdout)
+    return catalog
+
+
+def select_all(catalog: dict[str, Any]) -> dict[str, Any]:
+    """The catalog with every stream selected (``cdt_records`` is opt-in by default)."""
+    for entry in catalog["streams"]:
+        for md in entry["metadata"]:
+            if md["breadcrumb"] == []:
+                md["metadata"]["selected"] = True
+    return catalog
+
+
+class WelkinApi:
+    """Just enough of a Welkin API client for tests to change data (not the code under test)."""
+
+    def __init__(self, emu: EmulatorProcess) -> None:
+        self.emu = emu
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {emu.token()}"
+
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:  # noqa: ANN401
+        """One request to ``{api_url}/{path}``; raises on an error status."""
+        response = self.session.request(method, f"{self.emu.api_url}/{path}", timeout=30, **kwargs)
+        response.raise_for_status()
+        return response.json() if response.content else None
+
+    def export(self, kind: str) -> list[dict[str, Any]]:
+        """Every item of ``export/{kind}`` (test-side truth)."""
+        items: dict[str, dict[str, Any]] = {}
+        params: dict[str, Any] = {"pageSize": 1000}
+        while True:
+            body = self.call("GET", f"export/{kind}", params=params)
+            items.update((item["id"], item) for item in body["data"])
+            if not body["cursor"]["hasNext"]:
+                return list(items.values())
+            params["start"] = body["cursor"]["end"]
