@@ -18,6 +18,7 @@ from typing import Any
 import anyio.to_thread
 from starlette.types import Receive, Scope, Send
 
+from .auth import bad_credentials
 from .config import EmulatorConfig
 from .control import build_control_app
 from .errors import ApiError
@@ -191,8 +192,9 @@ class EmulatorApp:
         try:
             config = self.state.config
             if ctx.tenant not in config.tenants:
-                # Unknown tenant: as if the route did not exist (no tenant, no API).
-                return empty_reply(404)
+                # Unknown tenant: the token call fails like bad credentials; anything else is
+                # answered as if the route did not exist.
+                return error_reply(bad_credentials()) if not route.auth else empty_reply(404)
             if route.auth:
                 ctx.client = self.state.tokens.verify(ctx.headers.get("authorization"))
                 if ctx.client.tenant != ctx.tenant:
