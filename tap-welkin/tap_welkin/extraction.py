@@ -69,9 +69,10 @@ class IncrementalStream(WelkinStream):
     @property
     @override
     def check_sorted(self) -> bool:
-        # A lookback_window re-reads records older than the bookmark on purpose;
-        # export_items checks the order itself.
-        return False
+        # Export: a lookback_window re-reads records older than the bookmark on
+        # purpose, and export_items checks the order itself. List endpoints: the
+        # SDK must compare, so the bookmark becomes the greatest value seen.
+        return not self.uses_export
 
     def describe_path(self) -> str:
         """What this stream reads, for the one log line per run."""
