@@ -38,6 +38,7 @@ from target_welkin.sinks import (
     UsersSink,
     WelkinSink,
 )
+from target_welkin.sinks.base import record_key
 from target_welkin.summary import RunSummary
 
 if t.TYPE_CHECKING:
@@ -419,8 +420,9 @@ class TargetWelkin(Target):
         sink = self._sinks_active.get(stream)
         if isinstance(sink, WelkinSink):
             return sink.describe_key(record)
-        value = record.get("id")
-        return f"id={value}" if isinstance(value, str) else None
+        sink_class = self.get_sink_class(stream)
+        keys = sink_class.key_fields if issubclass(sink_class, WelkinSink) else ()
+        return record_key(record, self.route(stream).match_keys(keys))
 
     # -- Singer messages -----------------------------------------------------------------------
 

@@ -51,6 +51,26 @@ class Prepared(t.NamedTuple):
     final: bool = False  # an unknown parent rejects (else the record waits for the end)
 
 
+def flatten(record: t.Mapping[str, t.Any]) -> Json:
+    """A record with a CDT-style ``jsonBody`` merged to the top level."""
+    body = record.get("jsonBody")
+    if isinstance(body, dict):
+        merged = {k: v for k, v in record.items() if k != "jsonBody"}
+        merged.update(body)
+        return merged
+    return dict(record)
+
+
+def record_key(record: t.Mapping[str, t.Any], key_fields: t.Iterable[str]) -> str | None:
+    """A record's key as the rejects file shows it: its first match key, else its ``id``."""
+    flat = flatten(record)
+    for name in (*key_fields, "id"):
+        value = flat.get(name)
+        if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
+            return f"{name}={value}"
+    return None
+
+
 class WelkinSink(Sink):
     """Base sink: declare ``resource``, ``api_class``, ``fields``, ``read_only``, ``key_fields``."""
 
@@ -166,22 +186,7 @@ class WelkinSink(Sink):
 
     def describe_key(self, record: t.Mapping[str, t.Any]) -> str | None:
         """The record's key as the rejects file shows it (``externalId=…`` or ``id=…``)."""
-        flat = self.flatten(record)
-        for name in (*self.route.match_keys(self.key_fields), "id"):
-            value = flat.get(name)
-            if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
-                return f"{name}={value}"
-        return None
-
-    @staticmethod
-    def flatten(record: t.Mapping[str, t.Any]) -> Json:
-        """A record with a CDT-style ``jsonBody`` merged to the top level."""
-        body = record.get("jsonBody")
-        if isinstance(body, dict):
-            merged = {k: v for k, v in record.items() if k != "jsonBody"}
-            merged.update(body)
-            return merged
-        return dict(record)
+        return record_key(record, self.route.match_keys(self.key_fields))
 
     def prepare(self, record: t.Mapping[str, t.Any]) -> Prepared:
         """Payload, keys and parent reference of a record (no call to Welkin).
@@ -189,7 +194,7 @@ class WelkinSink(Sink):
         Raises:
             RecordRejected: wrong types, unknown fields, no key, no parent reference.
         """
-        flat = self.flatten(record)
+        flat = flatten(record)
         source_id = flat.get("id") if isinstance(flat.get("id"), str) and flat.get("id") else None
         for source, target_field in self.aliases.items():
             if flat.get(target_field) is None and flat.get(source) is not None:
