@@ -1,0 +1,134 @@
+"""No duplicates and nothing lost: reruns, a killed run, ambiguous create failures, one key at a time."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import time
+from collections import Counter
+
+import pytest
+
+from .helpers import PATIENT_SCHEMA, TARGET_BIN, lines_of, run_cli, run_target, writes
+
+POST_PATIENTS = "POST /{tenant}/{instance}/patients"
+
+
+def patients(key, count, **extra):
+    return [
+        {"externalId": f"{key}-{i}", "firstName": f"F{i}", "lastName": "L", **extra} for i in range(count)
+    ]
+
+
+def count_by_external_id(welkin, key):
+    return Counter(p["externalId"] for p in welkin.patients() if str(p.get("externalId")).startswith(f"{key}-"))
+
+
+def test_second_identical_run_makes_zero_write_calls(emu, config, key, singer, welkin, test_log_dir):
+    config["streams"] = {"feed": {"resource": "cdt", "cdt": "allergies", "patient_field": "eid",
+                                  "patient_key": "externalId"}}  # fmt: skip
+    messages = [
+        *singer.stream("patients", patients(key, 40), PATIENT_SCHEMA),
+        *singer.stream("feed", [{"eid": f"{key}-{i}", "external_id": f"{key}-a{i}", "allergy": "Oat"} for i in range(40)]),
+        singer.state({"bookmarks": {"patients": 40}}),
+    ]
+    first = run_cli(config, messages, test_log_dir, "rerun-first")
+    assert first.returncode == 0
+    assert first.summary["patients"]["created"] == 40 and first.summary["feed"]["created"] == 40
+    assert writes(emu.requests()) == 80  # one POST per record, nothing else
+
+    emu.reset_requests()
+    second = run_cli(config, messages, test_log_dir, "rerun-second")
+    counts = emu.requests()
+    assert second.returncode == 0
+    assert writes(counts) == 0
+    assert second.summary["patients"]["unchanged"] == 40 and second.summary["feed"]["unchanged"] == 40
+    # Only the token and the CDT formation list were read.
+    assert counts["total"] == 2, counts
+    assert second.states == [{"bookmarks": {"patients": 40}}]
+
+
+def test_killed_run_rerun_leaves_no_duplicate_and_nothing_missing(emu, config, key, singer, welkin, test_log_dir, tmp_path):
+    total = 120
+    messages = singer.stream("patients", patients(key, total), PATIENT_SCHEMA)
+    emu.set_faults(latency_ms=15)  # slow enough to kill it mid-way
+    config_path = tmp_path / "kill-config.json"
+    config_path.write_text(json.dumps(config))
+    with (test_log_dir / f"target-welkin-killed-{key}.stderr.log").open("w") as err:
+        proc = subprocess.Popen([TARGET_BIN, "--config", str(config_path)], stdin=subprocess.PIPE,
+                                stdout=subprocess.DEVNULL, stderr=err, text=True)  # fmt: skip
+        assert proc.stdin is not None
+        proc.stdin.write(lines_of(messages))
+        proc.stdin.close()
+        deadline = time.monotonic() + 60
+        while emu.requests().get(POST_PATIENTS, 0) < total // 3 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        proc.send_signal(signal.SIGKILL)  # a crash: no drain, no goodbye
+        proc.wait(10)
+    landed = count_by_external_id(welkin, key)
+    assert 0 < sum(landed.values()) < total  # it really died mid-way
+
+    emu.clear_faults()
+    rerun = run_cli(config, messages, test_log_dir, "killed-rerun")
+    assert rerun.returncode == 0
+    final = count_by_external_id(welkin, key)
+    assert set(final) == {f"{key}-{i}" for i in range(total)}  # nothing missing
+    assert max(final.values()) == 1  # no duplicate
+
+
+FAULTS = {
+    "5xx after commit": {"action": "error", "status": 502, "after": True},
+    "dropped connection after commit": {"action": "drop", "after": True},
+    "timeout after commit": {"action": "timeout", "after": True, "seconds": 2.5},
+    "429 before processing": {"action": "throttle", "retry_after": 0},
+}
+
+
+@pytest.mark.parametrize("fault", list(FAULTS))
+def test_ambiguous_create_failures_leave_no_duplicates(emu, config, key, singer, welkin, fault):
+    config["request_timeout"] = 1
+    user = {"username": f"{key}-host", "email": f"{key}@example.org"}
+    event = {"externalId": f"{key}-ev", "startDateTime": "2031-01-01T09:00:00Z",
+             "endDateTime": "2031-01-01T09:30:00Z", "hostId": f"{key}-u",
+             "participants": [{"participantId": f"{key}-u", "participantRole": "psm"}]}  # fmt: skip
+    messages = [
+        *singer.stream("users", [{**user, "id": f"{key}-u"}]),
+        *singer.stream("patients", patients(key, 3), PATIENT_SCHEMA),
+        *singer.stream("cdt_allergies", [{"patientId": f"{key}-0", "external_id": f"{key}-a", "allergy": "Oat"}]),
+        *singer.stream("calendar_events", [event]),
+    ]
+    config["streams"] = {"cdt_allergies": {"patient_key": "externalId"}}
+    routes = ["/{tenant}/admin/users", "/{tenant}/{instance}/patients",
+              "/{tenant}/{instance}/patients/{patientId}/cdts/{cdtName}", "/{tenant}/{instance}/calendar/events"]  # fmt: skip
+    emu.script_faults([{**FAULTS[fault], "method": "POST", "route": r, "times": 1} for r in routes])
+
+    run = run_target(config, messages)
+
+    assert sum(run.summary[s]["retried"] for s in run.summary) == 4
+    assert count_by_external_id(welkin, key) == {f"{key}-{i}": 1 for i in range(3)}
+    patient = welkin.patient_by("EID", f"{key}-0")
+    assert len(welkin.cdt_records(patient["id"], "allergies")) == 1
+    assert len([e for e in welkin.events() if e["externalId"] == f"{key}-ev"]) == 1
+    assert welkin.user(f"{key}-host") is not None
+    counts = emu.requests()
+    if FAULTS[fault].get("after"):
+        # The create landed; the recheck found it, so there was no second POST.
+        assert counts[POST_PATIENTS] == 3
+        assert counts["POST /{tenant}/admin/users"] == 1
+    else:
+        assert counts[POST_PATIENTS] == 4  # refused before processing: sent again
+
+
+def test_one_key_is_never_written_twice_at_once(emu, config, key, singer, welkin):
+    config["max_workers"] = 8
+    same_key = [{"externalId": f"{key}-same", "firstName": f"V{i}", "lastName": "L"} for i in range(25)]
+    others = patients(key, 15)
+    run = run_target(config, singer.stream("patients", [r for pair in zip(same_key, others) for r in pair]
+                                           + same_key[15:], PATIENT_SCHEMA))  # fmt: skip
+    assert run.summary["patients"]["created"] == 16
+    counts = emu.requests()
+    assert counts[POST_PATIENTS] == 16  # one create for the shared key, despite 8 writers
+    assert counts["PATCH /{tenant}/{instance}/patients/{patientId}"] == 24
+    assert welkin.patients_with("externalId", f"{key}-same")[0]["firstName"] == "V24"  # input order kept
+    assert max(count_by_external_id(welkin, key).values()) == 1
