@@ -24,7 +24,9 @@ def load_fixture(name: str) -> Any:
 class Api:
     """A tiny authenticated client for one emulator (requests over real sockets)."""
 
-    def __init__(self, emu: EmulatorProcess, client: str = "DEMOCLIENT", secret: str = "demo-secret"):
+    def __init__(
+        self, emu: EmulatorProcess, client: str = "DEMOCLIENT", secret: str = "demo-secret"
+    ):
         self.emu = emu
         self.session = requests.Session()
         self.client, self.secret = client, secret

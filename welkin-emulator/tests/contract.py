@@ -65,7 +65,9 @@ def check_exchange(
 ) -> None:
     """Assert that ``resp`` matches the recorded exchange ``expected``."""
     where = f"{expected['method']} {expected['route']}"
-    assert resp.status_code == expected["status"], f"{where}: status {resp.status_code}: {resp.text[:300]}"
+    assert resp.status_code == expected["status"], (
+        f"{where}: status {resp.status_code}: {resp.text[:300]}"
+    )
     for name, value in expected["headers"].items():
         assert resp.headers.get(name) == value, f"{where}: header {name}={resp.headers.get(name)!r}"
     if "content-type" not in expected["headers"]:
@@ -84,7 +86,9 @@ def check_exchange(
             have, want = have - opt, want - opt
         if path == "":
             have -= newer_keys - want
-        assert have == want, f"{where}: keys at {path!r}: missing {want - have}, extra {have - want}"
+        assert have == want, (
+            f"{where}: keys at {path!r}: missing {want - have}, extra {have - want}"
+        )
     assert set(got["keys"]) == set(expected["keys"]), f"{where}: object paths differ"
     for path, types in expected["types"].items():
         for value in got["leaves"].get(path, []):

@@ -42,7 +42,9 @@ def iso(dt: datetime) -> str:
 
 
 def token_request(api: Api) -> requests.Response:
-    return requests.post(api.url("/demo/admin/api_clients/DEMOCLIENT"), json={"secret": "demo-secret"}, timeout=10)
+    return requests.post(
+        api.url("/demo/admin/api_clients/DEMOCLIENT"), json={"secret": "demo-secret"}, timeout=10
+    )
 
 
 @scenario("test_token_get")
@@ -62,7 +64,10 @@ def _patient_create(api: Api) -> list[requests.Response]:
 
 @scenario("test_patient_create_birthdate")
 def _patient_create_birthdate(api: Api) -> list[requests.Response]:
-    r = api.post("patients", {"firstName": "happy", "lastName": "borf", "birthDate": "2022-08-09T00:00:00.000Z"})
+    r = api.post(
+        "patients",
+        {"firstName": "happy", "lastName": "borf", "birthDate": "2022-08-09T00:00:00.000Z"},
+    )
     assert r.json()["birthDate"] == "2022-08-09T00:00:00.000Z"
     return [r]
 
@@ -97,12 +102,16 @@ def _patient_delete(api: Api) -> list[requests.Response]:
 
 @scenario("test_user_create")
 def _user_create(api: Api) -> list[requests.Response]:
-    return [api.post("admin/users", {"username": f"bar-{uuid.uuid4().hex[:8]}", "email": "bar@foo.com"})]
+    return [
+        api.post("admin/users", {"username": f"bar-{uuid.uuid4().hex[:8]}", "email": "bar@foo.com"})
+    ]
 
 
 @scenario("test_user_read", optional_keys=True)
 def _user_read(api: Api) -> list[requests.Response]:
-    user = api.post("admin/users", {"username": f"foo-{uuid.uuid4().hex[:8]}", "email": "foo@bar.com"}).json()
+    user = api.post(
+        "admin/users", {"username": f"foo-{uuid.uuid4().hex[:8]}", "email": "foo@bar.com"}
+    ).json()
     api.patch(f"admin/users/{user['username']}", {"userState": "INACTIVE"})
     return [api.get(f"admin/users/{user['id']}", params={"type": "ID"})]
 
@@ -129,7 +138,10 @@ def _exception(api: Api) -> list[requests.Response]:
 def _formation_cdt(api: Api) -> list[requests.Response]:
     r = api.get("formations/current/cdts/allergies")
     recorded = RECORDINGS["TestFormation.test_cdt_read"]["exchanges"][0]["formation_fields"]
-    fields = [[f["name"], f["type"], f["editable"], f["displayType"], f["valueType"]] for f in r.json()["fields"]]
+    fields = [
+        [f["name"], f["type"], f["editable"], f["displayType"], f["valueType"]]
+        for f in r.json()["fields"]
+    ]
     assert fields == recorded
     return [r]
 
@@ -143,7 +155,10 @@ def _formation_encounter(api: Api) -> list[requests.Response]:
 
 def _cdt_record(api: Api) -> tuple[str, str]:
     p = api.new_patient()
-    r = api.post(f"patients/{p['id']}/cdts/cdt-self-care", {"cdtName": "cdt-self-care", "cdtf-alone-time": "Yes"})
+    r = api.post(
+        f"patients/{p['id']}/cdts/cdt-self-care",
+        {"cdtName": "cdt-self-care", "cdtf-alone-time": "Yes"},
+    )
     assert r.status_code == 201
     return p["id"], r.json()["id"]
 
@@ -151,7 +166,10 @@ def _cdt_record(api: Api) -> tuple[str, str]:
 @scenario("test_cdt_create")
 def _cdt_create(api: Api) -> list[requests.Response]:
     p = api.new_patient()
-    r = api.post(f"patients/{p['id']}/cdts/cdt-self-care", {"cdtName": "cdt-self-care", "cdtf-alone-time": "Yes"})
+    r = api.post(
+        f"patients/{p['id']}/cdts/cdt-self-care",
+        {"cdtName": "cdt-self-care", "cdtf-alone-time": "Yes"},
+    )
     body = r.json()["jsonBody"]
     assert body["created_by_name"] == body["updated_by_name"] == "API_CLIENT:DEMOCLIENT"
     assert body["created_at"] == body["updated_at"]
@@ -182,7 +200,10 @@ def _cdt_bulk(api: Api) -> list[requests.Response]:
     r2 = api.post(f"patients/{pid}/cdts/cdt-self-care", {"cdtf-alone-time": "No"}).json()["id"]
     g1 = api.get(f"patients/{pid}/cdts/cdt-self-care/{r1}")
     g2 = api.get(f"patients/{pid}/cdts/cdt-self-care/{r2}")
-    rows = [{"id": r1, "jsonBody": {"cdtf-alone-time": "Yes"}}, {"id": r2, "jsonBody": {"cdtf-alone-time": "Yes"}}]
+    rows = [
+        {"id": r1, "jsonBody": {"cdtf-alone-time": "Yes"}},
+        {"id": r2, "jsonBody": {"cdtf-alone-time": "Yes"}},
+    ]
     bulk = api.patch(f"patients/{pid}/cdts/cdt-self-care", {"rows": rows}, params={"page": 0})
     out = bulk.json()["rows"]
     assert [row["id"] for row in out] == [r1, r2]
@@ -229,12 +250,19 @@ def _encounter_create(api: Api) -> list[requests.Response]:
     p = api.new_patient(firstName="Demo", lastName="Er")
     start = datetime.now(timezone.utc) + timedelta(hours=6)
     body = {
-        "title": "new enc", "description": "new encounter", "templateName": "etmp-initial-consultation",
+        "title": "new enc",
+        "description": "new encounter",
+        "templateName": "etmp-initial-consultation",
         "currentScheduledAppointment": {
-            "eventType": "ENCOUNTER", "eventTitle": "NEW ENC", "startDateTime": iso(start),
-            "endDateTime": iso(start + timedelta(hours=1)), "hostId": host["id"],
-            "participants": [{"participantId": host["id"], "participantRole": "psm"},
-                             {"participantId": p["id"], "participantRole": "patient"}],
+            "eventType": "ENCOUNTER",
+            "eventTitle": "NEW ENC",
+            "startDateTime": iso(start),
+            "endDateTime": iso(start + timedelta(hours=1)),
+            "hostId": host["id"],
+            "participants": [
+                {"participantId": host["id"], "participantRole": "psm"},
+                {"participantId": p["id"], "participantRole": "patient"},
+            ],
         },
     }
     r = api.post(f"patients/{p['id']}/encounters", body)
@@ -279,8 +307,13 @@ def _encounter_delete(api: Api) -> list[requests.Response]:
 def _event(api: Api, **values: Any) -> dict[str, Any]:
     host = api.active_user()
     start = values.pop("start", datetime.now(timezone.utc) + timedelta(hours=1))
-    body = {"startDateTime": iso(start), "endDateTime": iso(start + timedelta(hours=1)), "hostId": host["id"],
-            "participants": [{"participantId": host["id"], "participantRole": "psm"}], **values}
+    body = {
+        "startDateTime": iso(start),
+        "endDateTime": iso(start + timedelta(hours=1)),
+        "hostId": host["id"],
+        "participants": [{"participantId": host["id"], "participantRole": "psm"}],
+        **values,
+    }
     r = api.post("calendar/events", body)
     assert r.status_code == 201, r.text
     return r.json()
@@ -290,11 +323,21 @@ def _event(api: Api, **values: Any) -> dict[str, Any]:
 def _event_create(api: Api) -> list[requests.Response]:
     host = api.active_user()
     start = datetime.now(timezone.utc) + timedelta(hours=1)
-    r = api.post("calendar/events", {"startDateTime": iso(start), "endDateTime": iso(start + timedelta(hours=1)),
-                                     "hostId": host["id"],
-                                     "participants": [{"participantId": host["id"], "participantRole": "psm"}]})
+    r = api.post(
+        "calendar/events",
+        {
+            "startDateTime": iso(start),
+            "endDateTime": iso(start + timedelta(hours=1)),
+            "hostId": host["id"],
+            "participants": [{"participantId": host["id"], "participantRole": "psm"}],
+        },
+    )
     part = r.json()["participants"][0]
-    assert (part["firstName"], part["email"], part["timezone"]) == (host["firstName"], host["email"], host["timezone"])
+    assert (part["firstName"], part["email"], part["timezone"]) == (
+        host["firstName"],
+        host["email"],
+        host["timezone"],
+    )
     return [r]
 
 
@@ -303,13 +346,21 @@ def _event_read(api: Api) -> list[requests.Response]:
     return [api.get(f"calendar/events/{_event(api)['id']}")]
 
 
-PAST = {"eventTitle": "Test create past event update", "eventDescription": "", "eventType": "APPOINTMENT",
-        "eventMode": "IN-PERSON", "eventColor": "green", "timezone": "US/Pacific"}
+PAST = {
+    "eventTitle": "Test create past event update",
+    "eventDescription": "",
+    "eventType": "APPOINTMENT",
+    "eventMode": "IN-PERSON",
+    "eventColor": "green",
+    "timezone": "US/Pacific",
+}
 
 
 @scenario("test_calendar_event_update")
 def _event_update(api: Api) -> list[requests.Response]:
-    ev = _event(api, start=datetime(2022, 6, 28, 14, tzinfo=timezone.utc), eventStatus="Scheduled", **PAST)
+    ev = _event(
+        api, start=datetime(2022, 6, 28, 14, tzinfo=timezone.utc), eventStatus="Scheduled", **PAST
+    )
     before = api.get(f"calendar/events/{ev['id']}")
     assert before.json()["localStartDateTime"] == "2022-06-28T07:00:00.000-07:00"
     after = api.patch(f"calendar/events/{ev['id']}", {"eventTitle": "New event title"})
@@ -320,7 +371,9 @@ def _event_update(api: Api) -> list[requests.Response]:
 
 @scenario("test_calendar_event_delete")
 def _event_delete(api: Api) -> list[requests.Response]:
-    ev = _event(api, start=datetime(2022, 6, 28, 14, tzinfo=timezone.utc), eventStatus="CANCELLED", **PAST)
+    ev = _event(
+        api, start=datetime(2022, 6, 28, 14, tzinfo=timezone.utc), eventStatus="CANCELLED", **PAST
+    )
     path = f"calendar/events/{ev['id']}"
     return [api.get(path), api.delete(path), api.get(path)]
 
@@ -338,4 +391,10 @@ def test_recording(api: Api, name: str) -> None:
     assert len(responses) == len(expected)
     for exp, resp in zip(expected, responses, strict=True):
         newer = PATIENT_NEWER_KEYS if name.startswith("test_patient") else frozenset()
-        check_exchange(exp, resp, optional=name in OPTIONAL, skip_constants=SKIP_CONSTANTS[name], newer_keys=newer)
+        check_exchange(
+            exp,
+            resp,
+            optional=name in OPTIONAL,
+            skip_constants=SKIP_CONSTANTS[name],
+            newer_keys=newer,
+        )

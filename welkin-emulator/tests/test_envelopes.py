@@ -10,8 +10,20 @@ from contract import OPTIONAL_KEYS
 
 ENV = load_fixture("envelopes.json")
 REC = {r["recording"]: r["exchanges"] for r in load_fixture("recordings.json")}
-SYSTEM = ["id", "external_id", "external_guid", "created_at", "created_by", "created_by_name", "updated_at",
-          "updated_by", "updated_by_name", "source_type", "source_name", "source_id"]
+SYSTEM = [
+    "id",
+    "external_id",
+    "external_guid",
+    "created_at",
+    "created_by",
+    "created_by_name",
+    "updated_at",
+    "updated_by",
+    "updated_by_name",
+    "source_type",
+    "source_name",
+    "source_id",
+]
 
 
 def recorded_keys(recording: str, path: str = "", index: int = 0) -> set[str]:
@@ -44,8 +56,12 @@ def ids(emu) -> dict[str, str]:
             break
     assert pid, "seeded data should have cdt-self-care records"
     enc = api.get("export/ENCOUNTER", params={"pageSize": 1}).json()["data"][0]
-    return {"patientId": pid, "cdtName": "cdt-self-care", "encounterPatientId": enc["patientId"],
-            "ownerUserId": enc["jsonBody"]["ownerUserId"]}
+    return {
+        "patientId": pid,
+        "cdtName": "cdt-self-care",
+        "encounterPatientId": enc["patientId"],
+        "ownerUserId": enc["jsonBody"]["ownerUserId"],
+    }
 
 
 def items_of(style: str, body: Any) -> list[Any]:
@@ -61,7 +77,9 @@ def items_of(style: str, body: Any) -> list[Any]:
 @pytest.mark.parametrize("endpoint", ENV["endpoints"], ids=lambda e: f"{e['method']} {e['path']}")
 def test_list_envelope(api: Api, ids: dict[str, str], endpoint: dict[str, Any]) -> None:
     path = endpoint["path"].format(**ids)
-    r = api.request(endpoint["method"], path, params=endpoint.get("params"), json=endpoint.get("json"))
+    r = api.request(
+        endpoint["method"], path, params=endpoint.get("params"), json=endpoint.get("json")
+    )
     assert r.status_code == 200, r.text
     assert r.headers["content-type"] == "application/json"
     body = r.json()
@@ -131,12 +149,15 @@ def test_pages_are_zero_based_and_cover_everything(api: Api) -> None:
     assert body["totalPages"] == page + 1
 
 
-@pytest.mark.parametrize("path,params", [
-    ("admin/users", {"size": 5000}),
-    ("patients", {"size": 5000}),
-    ("export/PATIENT", {"pageSize": 5000}),
-    ("export/PATIENT", {"size": 5000}),
-])
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("admin/users", {"size": 5000}),
+        ("patients", {"size": 5000}),
+        ("export/PATIENT", {"pageSize": 5000}),
+        ("export/PATIENT", {"size": 5000}),
+    ],
+)
 def test_page_size_is_clamped_at_1000(api: Api, path: str, params: dict[str, int]) -> None:
     body = api.get(path, params=params).json()
     if "metaInfo" in body:
@@ -159,13 +180,19 @@ def test_size_1000_is_honoured(api: Api) -> None:
     assert len(body["data"]) == body["metaInfo"]["totalElements"]
 
 
-@pytest.mark.parametrize("value,cancelled_included", [("True", True), ("true", True), ("False", False),
-                                                      ("false", False), (None, False)])
-def test_booleans_accept_both_spellings(api: Api, value: str | None, cancelled_included: bool) -> None:
+@pytest.mark.parametrize(
+    ("value", "cancelled_included"),
+    [("True", True), ("true", True), ("False", False), ("false", False), (None, False)],
+)
+def test_booleans_accept_both_spellings(
+    api: Api, value: str | None, cancelled_included: bool
+) -> None:
     params = {"from": "2020-01-01T00:00:00.000Z", "to": "2030-01-01T00:00:00.000Z", "size": 1000}
     if value is not None:
         params["includeCancelled"] = value
-    statuses = {e["eventStatus"] for e in api.get("calendar/events", params=params).json()["content"]}
+    statuses = {
+        e["eventStatus"] for e in api.get("calendar/events", params=params).json()["content"]
+    }
     assert ("CANCELLED" in statuses) is cancelled_included
 
 
@@ -174,7 +201,9 @@ def test_sort_parameter(api: Api) -> None:
     names = [p["lastName"] for p in body["content"]]
     assert names == sorted(names, reverse=True)
     assert body["sort"]["sorted"] is True
-    events = api.get("calendar/events", params={"from": "2020-01-01T00:00:00Z", "to": "2030-01-01T00:00:00Z",
-                                                "size": 1000}).json()["content"]
+    events = api.get(
+        "calendar/events",
+        params={"from": "2020-01-01T00:00:00Z", "to": "2030-01-01T00:00:00Z", "size": 1000},
+    ).json()["content"]
     starts = [e["startDateTime"] for e in events]
     assert starts == sorted(starts)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import requests
 from conftest import Api
+
 from welkin_emulator.testing import EmulatorProcess
 
 PATIENTS = "/{tenant}/{instance}/patients"
@@ -37,8 +38,16 @@ def test_latency_does_not_serialise_clients(api: Api) -> None:
     api.emu.set_faults(latency_ms=400)
     started = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(6) as pool:
-        codes = list(pool.map(lambda _: requests.get(api.url("formations/current/cdts"),
-                                                     headers=api.session.headers, timeout=10).status_code, range(6)))
+        codes = list(
+            pool.map(
+                lambda _: (
+                    requests.get(
+                        api.url("formations/current/cdts"), headers=api.session.headers, timeout=10
+                    ).status_code
+                ),
+                range(6),
+            )
+        )
     elapsed = time.monotonic() - started
     assert codes == [200] * 6
     assert 0.4 <= elapsed < 1.5, elapsed
@@ -79,7 +88,9 @@ def test_global_rate_limit(api: Api) -> None:
     codes = [api.get("formations/current/cdts").status_code for _ in range(12)]
     assert codes[:5] == [200] * 5
     assert 429 in codes[5:]
-    limited = next(r for r in (api.get("formations/current/cdts") for _ in range(5)) if r.status_code == 429)
+    limited = next(
+        r for r in (api.get("formations/current/cdts") for _ in range(5)) if r.status_code == 429
+    )
     assert limited.headers["Retry-After"] == "2"
     time.sleep(1.05)
     assert api.get("formations/current/cdts").status_code == 200
@@ -119,15 +130,21 @@ def test_clear_and_reset(api: Api) -> None:
 
 def test_scripted_error_before_does_not_commit(api: Api) -> None:
     before = count_patients(api)
-    api.emu.script_faults([{"method": "POST", "route": PATIENTS, "action": "error", "status": 503, "times": 2}])
-    codes = [api.post("patients", {"firstName": "A", "lastName": "B"}).status_code for _ in range(3)]
+    api.emu.script_faults(
+        [{"method": "POST", "route": PATIENTS, "action": "error", "status": 503, "times": 2}]
+    )
+    codes = [
+        api.post("patients", {"firstName": "A", "lastName": "B"}).status_code for _ in range(3)
+    ]
     assert codes == [503, 503, 201]
     assert count_patients(api) == before + 1
 
 
 def test_scripted_error_after_commits_first(api: Api) -> None:
     before = count_patients(api)
-    api.emu.script_faults([{"method": "POST", "route": PATIENTS, "action": "error", "status": 500, "after": True}])
+    api.emu.script_faults(
+        [{"method": "POST", "route": PATIENTS, "action": "error", "status": 500, "after": True}]
+    )
     r = api.post("patients", {"firstName": "A", "lastName": "B"})
     assert r.status_code == 500
     assert r.json()[0]["errorCode"] == "INTERNAL_SERVER_ERROR"
@@ -151,10 +168,16 @@ def test_scripted_drop_before_does_not_commit(api: Api) -> None:
 
 
 def test_scripted_throttle_and_malformed(api: Api) -> None:
-    api.emu.script_faults([
-        {"route": "/{tenant}/{instance}/formations/{version}/cdts", "action": "throttle", "retry_after": 9},
-        {"route": "/{tenant}/{instance}/formations/{version}/cdts", "action": "malformed"},
-    ])
+    api.emu.script_faults(
+        [
+            {
+                "route": "/{tenant}/{instance}/formations/{version}/cdts",
+                "action": "throttle",
+                "retry_after": 9,
+            },
+            {"route": "/{tenant}/{instance}/formations/{version}/cdts", "action": "malformed"},
+        ]
+    )
     first = api.get("formations/current/cdts")
     assert first.status_code == 429 and first.headers["Retry-After"] == "9"
     second = api.get("formations/current/cdts")
@@ -164,16 +187,31 @@ def test_scripted_throttle_and_malformed(api: Api) -> None:
 
 
 def test_scripted_401_looks_like_an_expired_token(api: Api) -> None:
-    api.emu.script_faults([{"method": "GET", "route": "/{tenant}/{instance}/export/{type}", "action": "error",
-                            "status": 401}])
+    api.emu.script_faults(
+        [
+            {
+                "method": "GET",
+                "route": "/{tenant}/{instance}/export/{type}",
+                "action": "error",
+                "status": 401,
+            }
+        ]
+    )
     r = api.get("export/PATIENT")
     assert r.status_code == 401 and r.json()[0]["errorCode"] == "TOKEN_EXPIRED"
     assert api.get("export/PATIENT").status_code == 200
 
 
 def test_scripted_timeout(api: Api) -> None:
-    api.emu.script_faults([{"route": "/{tenant}/{instance}/formations/{version}/cdts", "action": "timeout",
-                            "seconds": 3}])
+    api.emu.script_faults(
+        [
+            {
+                "route": "/{tenant}/{instance}/formations/{version}/cdts",
+                "action": "timeout",
+                "seconds": 3,
+            }
+        ]
+    )
     started = time.monotonic()
     with pytest.raises(requests.exceptions.ReadTimeout):
         requests.get(api.url("formations/current/cdts"), headers=api.session.headers, timeout=0.5)
@@ -183,10 +221,17 @@ def test_scripted_timeout(api: Api) -> None:
 
 def test_script_matches_method_route_and_concrete_path_and_counts_down(api: Api) -> None:
     p = api.new_patient()
-    left = api.emu.script_faults([
-        {"method": "PATCH", "route": f"/demo/sandbox/patients/{p['id']}", "action": "error", "status": 502},
-        {"method": "GET", "route": "*", "action": "latency", "ms": 1, "times": -1},
-    ])
+    left = api.emu.script_faults(
+        [
+            {
+                "method": "PATCH",
+                "route": f"/demo/sandbox/patients/{p['id']}",
+                "action": "error",
+                "status": 502,
+            },
+            {"method": "GET", "route": "*", "action": "latency", "ms": 1, "times": -1},
+        ]
+    )
     assert [e["times"] for e in left] == [1, -1]
     assert api.get(f"patients/{p['id']}").status_code == 200  # GET: latency only
     assert api.patch(f"patients/{p['id']}", {"firstName": "Z"}).status_code == 502
@@ -198,8 +243,13 @@ def test_script_matches_method_route_and_concrete_path_and_counts_down(api: Api)
 
 
 def test_script_is_validated(api: Api) -> None:
-    for bad in ([{"action": "explode"}], [{"action": "error", "times": 0}], [{"action": "error", "status": 9}],
-                {"no": "list"}, [{"action": "error", "bogus": 1}]):
+    for bad in (
+        [{"action": "explode"}],
+        [{"action": "error", "times": 0}],
+        [{"action": "error", "status": 9}],
+        {"no": "list"},
+        [{"action": "error", "bogus": 1}],
+    ):
         r = requests.post(f"{api.emu.url}/_emulator/faults/script", json=bad, timeout=10)
         assert r.status_code == 400, bad
 
@@ -218,33 +268,69 @@ def empty_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_cli_flags_set_the_start_up_faults(empty_db: Path) -> None:
-    args = ("--latency-ms", "5", "--error-rate", "0.1", "--throttle-rate", "0.2", "--retry-after", "7",
-            "--rate-limit", "50", "--token-lifetime", "1234", "--drop-rate", "0.05", "--malformed-rate", "0.04",
-            "--fault-seed", "9", "--token-limit", "30", "--timeout-seconds", "12")
+    args = (
+        "--latency-ms",
+        "5",
+        "--error-rate",
+        "0.1",
+        "--throttle-rate",
+        "0.2",
+        "--retry-after",
+        "7",
+        "--rate-limit",
+        "50",
+        "--token-lifetime",
+        "1234",
+        "--drop-rate",
+        "0.05",
+        "--malformed-rate",
+        "0.04",
+        "--fault-seed",
+        "9",
+        "--token-limit",
+        "30",
+        "--timeout-seconds",
+        "12",
+    )
     with EmulatorProcess(empty_db, extra_args=args) as emu:
-        assert emu.faults() == {"latency_ms": 5, "error_rate": 0.1, "throttle_rate": 0.2, "retry_after": 7,
-                                "rate_limit": 50, "token_lifetime": 1234, "drop_rate": 0.05,
-                                "malformed_rate": 0.04, "seed": 9, "token_limit": 30, "timeout_seconds": 12}
+        assert emu.faults() == {
+            "latency_ms": 5,
+            "error_rate": 0.1,
+            "throttle_rate": 0.2,
+            "retry_after": 7,
+            "rate_limit": 50,
+            "token_lifetime": 1234,
+            "drop_rate": 0.05,
+            "malformed_rate": 0.04,
+            "seed": 9,
+            "token_limit": 30,
+            "timeout_seconds": 12,
+        }
         emu.clear_faults()
         emu.reset()  # back to the CLI settings, not to the built-in defaults
         assert emu.faults()["retry_after"] == 7
 
 
-@pytest.mark.parametrize("flags,check", [
-    (("--error-rate", "1"), "error"),
-    (("--throttle-rate", "1", "--retry-after", "6"), "throttle"),
-    (("--drop-rate", "1"), "drop"),
-    (("--malformed-rate", "1"), "malformed"),
-    (("--rate-limit", "2"), "rate"),
-    (("--latency-ms", "300"), "latency"),
-    (("--token-lifetime", "0.2"), "lifetime"),
-])
+@pytest.mark.parametrize(
+    ("flags", "check"),
+    [
+        (("--error-rate", "1"), "error"),
+        (("--throttle-rate", "1", "--retry-after", "6"), "throttle"),
+        (("--drop-rate", "1"), "drop"),
+        (("--malformed-rate", "1"), "malformed"),
+        (("--rate-limit", "2"), "rate"),
+        (("--latency-ms", "300"), "latency"),
+        (("--token-lifetime", "0.2"), "lifetime"),
+    ],
+)
 def test_cli_flag_behaviour(empty_db: Path, flags: tuple[str, ...], check: str) -> None:
     with EmulatorProcess(empty_db, extra_args=flags) as emu:
         if check == "lifetime":
             token = emu.token()
             time.sleep(0.3)
-            r = requests.get(f"{emu.api_url}/patients", headers={"Authorization": f"Bearer {token}"}, timeout=5)
+            r = requests.get(
+                f"{emu.api_url}/patients", headers={"Authorization": f"Bearer {token}"}, timeout=5
+            )
             assert r.status_code == 401 and r.json()[0]["errorCode"] == "TOKEN_EXPIRED"
             return
         url = f"{emu.url}/demo/admin/api_clients/DEMOCLIENT"
@@ -253,7 +339,9 @@ def test_cli_flag_behaviour(empty_db: Path, flags: tuple[str, ...], check: str) 
             with pytest.raises(requests.exceptions.ConnectionError):
                 requests.post(url, json={"secret": "demo-secret"}, timeout=5)
             return
-        responses = [requests.post(url, json={"secret": "demo-secret"}, timeout=5) for _ in range(4)]
+        responses = [
+            requests.post(url, json={"secret": "demo-secret"}, timeout=5) for _ in range(4)
+        ]
         codes = [r.status_code for r in responses]
         if check == "error":
             assert all(c in (500, 502, 503) for c in codes)

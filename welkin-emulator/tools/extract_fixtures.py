@@ -116,7 +116,9 @@ def describe_body(text: str) -> dict[str, Any]:
         "keys": {p: sorted(k) for p, k in sorted(acc["keys"].items())},
         "types": {p: sorted(t) for p, t in sorted(acc["types"].items())},
         "formats": {p: sorted(f)[0] for p, f in sorted(acc["formats"].items()) if len(f) == 1},
-        "constants": {p: v[0] for p, v in sorted(acc["constants"].items()) if len(set(map(str, v))) == 1},
+        "constants": {
+            p: v[0] for p, v in sorted(acc["constants"].items()) if len(set(map(str, v))) == 1
+        },
     }
     if isinstance(data, dict) and isinstance(data.get("fields"), list):
         # A CDT definition: pin every field's name, type and editability, in order.
