@@ -34,6 +34,9 @@ EVENT_CREATE_FIELDS = (
     "participants",
 )
 
+PLANNED = "(planned in this dry run)"
+"""Stand-in Welkin id of a parent that a dry run would create."""
+
 Resolver = t.Callable[[str, str, str, str], str]
 """``resolve(resource, key_field, value, field_name) -> Welkin id`` (raises RecordRejected)."""
 Remember = t.Callable[[str, str, str], None]

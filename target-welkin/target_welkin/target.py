@@ -26,7 +26,7 @@ from target_welkin.client import (
 )
 from target_welkin.idmap import IdMap
 from target_welkin.reader import WelkinMessageReader
-from target_welkin.references import lock_key, unknown
+from target_welkin.references import PLANNED, lock_key, unknown
 from target_welkin.rejects import Code, Operation, RecordRejected, Reject, RejectsFile
 from target_welkin.scheduler import KeyedScheduler
 from target_welkin.sinks import (
@@ -54,8 +54,6 @@ SINKS: dict[str, type[WelkinSink]] = {
 WRITE_MODES = ("upsert", "insert", "update")
 NULL_HANDLING = ("omit", "send")
 PATIENT_KEYS = ("id", "externalId", "externalGuid", "mrn")
-PLANNED = "(planned in this dry run)"
-"""Stand-in Welkin id of a parent that a dry run would create."""
 
 STREAM_SETTINGS = th.ObjectType(
     th.Property(

@@ -25,6 +25,7 @@ from target_welkin.client import Attempts, ResourceApi
 from target_welkin.payload import FieldSpec, normalize, plain, same_value
 from target_welkin.references import (
     NO_REFERENCES,
+    PLANNED,
     Reference,
     lock_key,
     reference_keys,
@@ -261,6 +262,9 @@ class WelkinSink(Sink):
             if prepared.parent:
                 field = self.route.patient_field
                 parent_id = self.welkin.resolve("patients", *prepared.parent, field)
+                if parent_id == PLANNED:  # a dry run would create the patient first
+                    self.welkin.count(self.stream_name, "would_create")
+                    return
             payload = resolve_all(prepared.payload, self.references, self.welkin.resolve)
             operation = Operation.MATCH
             self.upsert(prepared, payload, parent_id)
