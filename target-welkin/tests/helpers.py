@@ -13,10 +13,9 @@ import typing as t
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from target_welkin.target import TargetWelkin
 from welkin_client import WelkinClient, WelkinNotFound
 from welkin_client.pagination import MetaInfoPaginator, NamedPagePaginator, SpringPagePaginator
-
-from target_welkin.target import TargetWelkin
 
 TARGET_BIN = str(Path(sys.executable).with_name("target-welkin"))
 _runs = itertools.count()
@@ -80,7 +79,9 @@ class Run:
 def _summary_of(stderr: str) -> dict[str, dict[str, int]]:
     for line in reversed(stderr.splitlines()):
         if "Run summary: " in line:
-            return t.cast("dict[str, dict[str, int]]", json.loads(line.split("Run summary: ", 1)[1]))
+            return t.cast(
+                "dict[str, dict[str, int]]", json.loads(line.split("Run summary: ", 1)[1])
+            )
     return {}
 
 

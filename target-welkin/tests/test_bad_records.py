@@ -20,52 +20,185 @@ LOOSE = {"type": "object", "properties": {}, "additionalProperties": True}
 def bad_input(singer, key):
     """(messages, expected {reject key: (errorCode, words in the reason)}, secret values)."""
     k = key
-    good_patients = [{"externalId": f"{k}-good{i}", "firstName": "Good", "lastName": f"P{i}"} for i in range(3)]
+    good_patients = [
+        {"externalId": f"{k}-good{i}", "firstName": "Good", "lastName": f"P{i}"} for i in range(3)
+    ]
     msgs: list = [
         '{"type": "RECORD", "stream": "patients", "record": {"externalId": "x"',  # 1 malformed JSON
         "[1, 2, 3]",  # 2 not an object
         '{"type": "BOGUS", "stream": "patients"}',  # 3 unknown message type
-        singer.record("users", {"username": f"{k}-early", "email": "early@example.org"}),  # 4 record before schema
+        singer.record(
+            "users", {"username": f"{k}-early", "email": "early@example.org"}
+        ),  # 4 record before schema
         singer.schema("patients", STRICT_PATIENT, keys=["externalId"]),
         singer.record("patients", good_patients[0]),
         {"type": "RECORD", "stream": "patients"},  # 5 RECORD without a record
-        singer.record("patients", {"externalId": f"{k}-b6", "firstName": 123, "lastName": "X"}),  # 6 schema type
-        singer.record("patients", {"externalId": f"{k}-b7", "firstName": "NoLast"}),  # 7 schema required
-        singer.record("patients", {"mrn": f"{k}-b8", "firstName": "A", "lastName": "B"}),  # 8 missing key property
+        singer.record(
+            "patients", {"externalId": f"{k}-b6", "firstName": 123, "lastName": "X"}
+        ),  # 6 schema type
+        singer.record(
+            "patients", {"externalId": f"{k}-b7", "firstName": "NoLast"}
+        ),  # 7 schema required
+        singer.record(
+            "patients", {"mrn": f"{k}-b8", "firstName": "A", "lastName": "B"}
+        ),  # 8 missing key property
         singer.schema("ehr_patients", LOOSE),
-        singer.record("ehr_patients", {"firstName": "Nokey", "lastName": "Atall"}),  # 9 no match key
-        singer.record("ehr_patients", {"externalId": f"{k}-b10", "firstName": "A", "lastName": "B", "favouriteColour": "teal-9931"}),  # 10 unknown field
-        singer.record("ehr_patients", {"externalId": f"{k}-b11", "firstName": "A", "lastName": "B", "birthDate": "yesterday-ish"}),  # 11 bad date
-        singer.record("ehr_patients", {"externalId": f"{k}-b12", "firstName": "A", "lastName": "B", "email": "no-at-sign-4471"}),  # 12 bad email
-        singer.record("ehr_patients", {"externalId": f"{k}-b13", "firstName": "Onlyfirst"}),  # 13 Welkin 400 (lastName)
-        singer.record("ehr_patients", {"externalId": f"{k}-amb-a", "mrn": f"{k}-amb-b", "firstName": "A", "lastName": "B"}),  # 14 ambiguous
-        singer.record("ehr_patients", {"externalId": f"{k}-b15", "firstName": "A", "lastName": "B", "createdAt": "2020-01-01T00:00:00Z", "patientPrograms": []}),  # good: read-only fields dropped
+        singer.record(
+            "ehr_patients", {"firstName": "Nokey", "lastName": "Atall"}
+        ),  # 9 no match key
+        singer.record(
+            "ehr_patients",
+            {
+                "externalId": f"{k}-b10",
+                "firstName": "A",
+                "lastName": "B",
+                "favouriteColour": "teal-9931",
+            },
+        ),  # 10 unknown field
+        singer.record(
+            "ehr_patients",
+            {
+                "externalId": f"{k}-b11",
+                "firstName": "A",
+                "lastName": "B",
+                "birthDate": "yesterday-ish",
+            },
+        ),  # 11 bad date
+        singer.record(
+            "ehr_patients",
+            {
+                "externalId": f"{k}-b12",
+                "firstName": "A",
+                "lastName": "B",
+                "email": "no-at-sign-4471",
+            },
+        ),  # 12 bad email
+        singer.record(
+            "ehr_patients", {"externalId": f"{k}-b13", "firstName": "Onlyfirst"}
+        ),  # 13 Welkin 400 (lastName)
+        singer.record(
+            "ehr_patients",
+            {"externalId": f"{k}-amb-a", "mrn": f"{k}-amb-b", "firstName": "A", "lastName": "B"},
+        ),  # 14 ambiguous
+        singer.record(
+            "ehr_patients",
+            {
+                "externalId": f"{k}-b15",
+                "firstName": "A",
+                "lastName": "B",
+                "createdAt": "2020-01-01T00:00:00Z",
+                "patientPrograms": [],
+            },
+        ),  # good: read-only fields dropped
         singer.record("patients", good_patients[1]),
         singer.schema("cdt_allergies", LOOSE),
-        singer.record("cdt_allergies", {"patientId": f"{k}-src-good0", "external_id": f"{k}-a-good", "allergy": "Oat", "severity": "Mild"}),
-        singer.record("cdt_allergies", {"patientId": f"{k}-src-good0", "external_id": f"{k}-c16", "allergy": "Oat", "colour": "red-8812"}),  # 16 unknown CDT field
-        singer.record("cdt_allergies", {"patientId": f"{k}-src-good0", "external_id": f"{k}-c17", "severity": "Deadly-5521"}),  # 17 not an option
-        singer.record("cdt_allergies", {"external_id": f"{k}-c18", "allergy": "Oat"}),  # 18 no patient reference
-        singer.record("cdt_allergies", {"patientId": f"{k}-nobody", "external_id": f"{k}-c19", "allergy": "Oat"}),  # 19 unknown parent
-        singer.record("cdt_allergies", {"patientId": f"{k}-src-dup", "external_id": f"{k}-dup", "allergy": "Oat"}),  # 20 ambiguous CDT
+        singer.record(
+            "cdt_allergies",
+            {
+                "patientId": f"{k}-src-good0",
+                "external_id": f"{k}-a-good",
+                "allergy": "Oat",
+                "severity": "Mild",
+            },
+        ),
+        singer.record(
+            "cdt_allergies",
+            {
+                "patientId": f"{k}-src-good0",
+                "external_id": f"{k}-c16",
+                "allergy": "Oat",
+                "colour": "red-8812",
+            },
+        ),  # 16 unknown CDT field
+        singer.record(
+            "cdt_allergies",
+            {"patientId": f"{k}-src-good0", "external_id": f"{k}-c17", "severity": "Deadly-5521"},
+        ),  # 17 not an option
+        singer.record(
+            "cdt_allergies", {"external_id": f"{k}-c18", "allergy": "Oat"}
+        ),  # 18 no patient reference
+        singer.record(
+            "cdt_allergies",
+            {"patientId": f"{k}-nobody", "external_id": f"{k}-c19", "allergy": "Oat"},
+        ),  # 19 unknown parent
+        singer.record(
+            "cdt_allergies",
+            {"patientId": f"{k}-src-dup", "external_id": f"{k}-dup", "allergy": "Oat"},
+        ),  # 20 ambiguous CDT
         singer.schema("cdt_cdt_vitals", LOOSE),
-        singer.record("cdt_cdt_vitals", {"patientId": f"{k}-src-good0", "external_id": f"{k}-c21", "cdtf-height-cm": "tall-7734"}),  # 21 integer
-        singer.record("cdt_cdt_vitals", {"patientId": f"{k}-src-good0", "external_id": f"{k}-c22", "cdtf-weight-kg": 900}),  # 22 out of range
-        singer.record("cdt_cdt_vitals", {"patientId": f"{k}-src-good0", "external_id": f"{k}-c23", "cdtf-smoker": "yes-3319"}),  # 23 checkbox
+        singer.record(
+            "cdt_cdt_vitals",
+            {
+                "patientId": f"{k}-src-good0",
+                "external_id": f"{k}-c21",
+                "cdtf-height-cm": "tall-7734",
+            },
+        ),  # 21 integer
+        singer.record(
+            "cdt_cdt_vitals",
+            {"patientId": f"{k}-src-good0", "external_id": f"{k}-c22", "cdtf-weight-kg": 900},
+        ),  # 22 out of range
+        singer.record(
+            "cdt_cdt_vitals",
+            {"patientId": f"{k}-src-good0", "external_id": f"{k}-c23", "cdtf-smoker": "yes-3319"},
+        ),  # 23 checkbox
         singer.schema("cdt_cdt_insurance", LOOSE),
-        singer.record("cdt_cdt_insurance", {"patientId": f"{k}-src-good0", "external_id": f"{k}-c24", "cdtf-member-id": "M1", "cdtf-start-date": "31/12/2020"}),  # 24 date format
-        singer.record("cdt_cdt_insurance", {"patientId": f"{k}-src-good0", "external_id": f"{k}-c25", "cdtf-payer": "Aetna"}),  # 25 Welkin 400: required field
+        singer.record(
+            "cdt_cdt_insurance",
+            {
+                "patientId": f"{k}-src-good0",
+                "external_id": f"{k}-c24",
+                "cdtf-member-id": "M1",
+                "cdtf-start-date": "31/12/2020",
+            },
+        ),  # 24 date format
+        singer.record(
+            "cdt_cdt_insurance",
+            {"patientId": f"{k}-src-good0", "external_id": f"{k}-c25", "cdtf-payer": "Aetna"},
+        ),  # 25 Welkin 400: required field
         singer.schema("invoices", LOOSE),
         singer.record("invoices", {"id": f"{k}-inv", "amount": 12}),  # 26 unknown stream
-        {"type": "SCHEMA", "stream": "users", "schema": {"type": "object"}, "key_properties": []},  # invalid schema
-        singer.record("users", {"username": f"{k}-u27", "email": "u27@example.org"}),  # 27 invalid schema
+        {
+            "type": "SCHEMA",
+            "stream": "users",
+            "schema": {"type": "object"},
+            "key_properties": [],
+        },  # invalid schema
+        singer.record(
+            "users", {"username": f"{k}-u27", "email": "u27@example.org"}
+        ),  # 27 invalid schema
         singer.schema("calendar_events", LOOSE),
-        singer.record("calendar_events", {"externalId": f"{k}-e28", "startDateTime": "2030-01-01T10:00:00Z", "endDateTime": "2030-01-01T11:00:00Z", "participants": [{"participantId": f"{k}-src-good0", "participantRole": "visitor"}]}),  # 28 participant role
-        singer.record("calendar_events", {"externalId": f"{k}-e29", "startDateTime": "2030-13-45", "endDateTime": "2030-01-01T11:00:00Z"}),  # 29 bad datetime
+        singer.record(
+            "calendar_events",
+            {
+                "externalId": f"{k}-e28",
+                "startDateTime": "2030-01-01T10:00:00Z",
+                "endDateTime": "2030-01-01T11:00:00Z",
+                "participants": [{"participantId": f"{k}-src-good0", "participantRole": "visitor"}],
+            },
+        ),  # 28 participant role
+        singer.record(
+            "calendar_events",
+            {
+                "externalId": f"{k}-e29",
+                "startDateTime": "2030-13-45",
+                "endDateTime": "2030-01-01T11:00:00Z",
+            },
+        ),  # 29 bad datetime
         singer.schema("encounters", LOOSE),
-        singer.record("encounters", {"patientId": f"{k}-src-good0", "external_id": f"{k}-n30", "title": "T", "templateName": "etmp-does-not-exist"}),  # 30 Welkin 400 template
+        singer.record(
+            "encounters",
+            {
+                "patientId": f"{k}-src-good0",
+                "external_id": f"{k}-n30",
+                "title": "T",
+                "templateName": "etmp-does-not-exist",
+            },
+        ),  # 30 Welkin 400 template
         singer.schema("patients_update_only", LOOSE),
-        singer.record("patients_update_only", {"externalId": f"{k}-b31", "firstName": "A", "lastName": "B"}),  # 31 update mode, no match
+        singer.record(
+            "patients_update_only", {"externalId": f"{k}-b31", "firstName": "A", "lastName": "B"}
+        ),  # 31 update mode, no match
         singer.schema("patients", STRICT_PATIENT, keys=["externalId"]),
         singer.record("patients", good_patients[2]),
         singer.state({"bookmarks": {"patients": "end"}}),
@@ -135,7 +268,11 @@ def test_bad_records_rejected_good_records_land(emu, config, key, singer, welkin
     rejects = read_rejects(config)
     by_key = {}
     for reject in rejects:
-        key_of = reject["key"] if reject["key"] is not None or reject["errorCode"] != "MISSING_KEY" else "nokey"
+        key_of = (
+            reject["key"]
+            if reject["key"] is not None or reject["errorCode"] != "MISSING_KEY"
+            else "nokey"
+        )
         assert key_of not in by_key, f"two rejects for {key_of}"
         by_key[key_of] = reject
         assert set(reject) == {"stream", "key", "operation", "status", "errorCode", "reason"}
@@ -155,7 +292,9 @@ def test_bad_records_rejected_good_records_land(emu, config, key, singer, welkin
         assert len(welkin.patients_with("externalId", patient["externalId"])) == 1
     assert welkin.patient_by("EID", f"{key}-b15") is not None
     good0 = welkin.patient_by("EID", f"{key}-good0")
-    assert [r["jsonBody"]["external_id"] for r in welkin.cdt_records(good0["id"], "allergies")] == [f"{key}-a-good"]
+    assert [r["jsonBody"]["external_id"] for r in welkin.cdt_records(good0["id"], "allergies")] == [
+        f"{key}-a-good"
+    ]
     assert welkin.patient_by("EID", f"{key}-b31") is None
     assert welkin.patient_by("EID", f"{key}-b13") is None
 
@@ -168,7 +307,9 @@ def test_bad_records_rejected_good_records_land(emu, config, key, singer, welkin
 
 def test_reject_ratio_fails_the_run(emu, config, key, singer, test_log_dir):
     config["max_reject_ratio"] = 0.25
-    records = [{"externalId": f"{key}-{i}", "firstName": "A", "lastName": "B", "nope": 1} for i in range(3)]
+    records = [
+        {"externalId": f"{key}-{i}", "firstName": "A", "lastName": "B", "nope": 1} for i in range(3)
+    ]
     records.append({"externalId": f"{key}-ok", "firstName": "A", "lastName": "B"})
     config["streams"] = {"ehr_patients": {"resource": "patients"}}
     run = run_cli(config, singer.stream("ehr_patients", records), test_log_dir, "reject-ratio")

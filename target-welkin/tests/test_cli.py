@@ -8,7 +8,9 @@ from .conftest import read_rejects
 from .helpers import PATIENT_SCHEMA, run_cli, writes
 
 
-def test_state_goes_out_once_the_records_before_it_are_written(emu, config, key, singer, welkin, test_log_dir):
+def test_state_goes_out_once_the_records_before_it_are_written(
+    emu, config, key, singer, welkin, test_log_dir
+):
     # The second batch hits a 403 (a permission problem: fatal). The first STATE was
     # emitted after the first batch landed; the second never is.
     first = [{"externalId": f"{key}-a{i}", "firstName": "A", "lastName": "B"} for i in range(5)]
@@ -21,7 +23,9 @@ def test_state_goes_out_once_the_records_before_it_are_written(emu, config, key,
         *(singer.record("patients", r) for r in second),
         singer.state({"bookmarks": {"patients": "second"}}),
     ]
-    emu.script_faults([{"action": "error", "status": 403, "method": "POST", "route": "/{tenant}/admin/users"}])
+    emu.script_faults(
+        [{"action": "error", "status": 403, "method": "POST", "route": "/{tenant}/admin/users"}]
+    )
     run = run_cli(config, messages, test_log_dir, "state-timing")
     assert run.returncode != 0
     assert run.states == [{"bookmarks": {"patients": "first"}}]
@@ -42,7 +46,9 @@ def test_wrong_secret_stops_the_run_before_any_record(emu, config, key, singer, 
 
 def test_misconfigured_cdt_stops_the_run(emu, config, singer, test_log_dir):
     config["streams"] = {"feed": {"resource": "cdt", "cdt": "no-such-cdt"}}
-    run = run_cli(config, singer.stream("feed", [{"patientId": "p", "x": 1}]), test_log_dir, "misconfigured")
+    run = run_cli(
+        config, singer.stream("feed", [{"patientId": "p", "x": 1}]), test_log_dir, "misconfigured"
+    )
     assert run.returncode != 0
     assert "stream 'feed': this Welkin instance has no such CDT" in run.stderr
     assert writes(emu.requests()) == 0
@@ -56,12 +62,18 @@ def test_dry_run_looks_up_and_writes_nothing(emu, config, key, singer, welkin, t
     ]
     allergies = [{"patientId": f"{key}-n0", "external_id": f"{key}-a", "allergy": "Oat"}]
     config.update(dry_run=True, streams={"cdt_allergies": {"patient_key": "externalId"}})
-    messages = [*singer.stream("patients", records, PATIENT_SCHEMA), *singer.stream("cdt_allergies", allergies)]
+    messages = [
+        *singer.stream("patients", records, PATIENT_SCHEMA),
+        *singer.stream("cdt_allergies", allergies),
+    ]
     emu.reset_requests()
     run = run_cli(config, messages, test_log_dir, "dry-run")
     assert run.returncode == 0
     assert writes(emu.requests()) == 0
-    assert run.summary["patients"]["would_create"] == 3 and run.summary["patients"]["would_update"] == 1
+    assert (
+        run.summary["patients"]["would_create"] == 3
+        and run.summary["patients"]["would_update"] == 1
+    )
     assert run.summary["cdt_allergies"]["would_create"] == 1  # its patient would be created first
     assert "Dry run plan (nothing was written)" in run.stderr
     assert welkin.patient_by("EID", f"{key}-n0") is None
@@ -76,9 +88,19 @@ def test_log_and_rejects_hold_no_values(emu, config, key, singer, test_log_dir):
     # Values of good and bad records, marked so they can be searched for.
     marker = f"PHI{key.replace('-', '')}"
     records = [
-        {"externalId": f"{key}-1", "firstName": f"{marker}first", "lastName": f"{marker}last",
-         "email": f"{marker}@example.org", "birthDate": "1971-03-04"},
-        {"externalId": f"{key}-2", "firstName": f"{marker}bad", "lastName": "X", "birthDate": f"{marker}date"},
+        {
+            "externalId": f"{key}-1",
+            "firstName": f"{marker}first",
+            "lastName": f"{marker}last",
+            "email": f"{marker}@example.org",
+            "birthDate": "1971-03-04",
+        },
+        {
+            "externalId": f"{key}-2",
+            "firstName": f"{marker}bad",
+            "lastName": "X",
+            "birthDate": f"{marker}date",
+        },
         {"externalId": f"{key}-3", "firstName": f"{marker}nolast"},
     ]
     config["log_level"] = "DEBUG"

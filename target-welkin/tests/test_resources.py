@@ -7,14 +7,28 @@ from .helpers import PATIENT_SCHEMA, run_target, writes
 
 def reads(counts: dict[str, int]) -> int:
     """Calls other than writes and token requests."""
-    return counts["total"] - writes(counts) - counts.get("POST /{tenant}/admin/api_clients/{clientName}", 0)
+    return (
+        counts["total"]
+        - writes(counts)
+        - counts.get("POST /{tenant}/admin/api_clients/{clientName}", 0)
+    )
 
 
 def test_patients_create_update_unchanged(emu, config, key, singer, welkin):
     records = [
-        {"externalId": f"{key}-1", "firstName": "Ann", "lastName": "Lee", "birthDate": "1980-02-03"},
+        {
+            "externalId": f"{key}-1",
+            "firstName": "Ann",
+            "lastName": "Lee",
+            "birthDate": "1980-02-03",
+        },
         {"externalId": f"{key}-2", "firstName": "Bo", "lastName": "Ray", "email": "bo@example.org"},
-        {"mrn": f"{key}-M3", "firstName": "Cy", "lastName": "Ode", "birthDate": "1990-07-01T00:00:00Z"},
+        {
+            "mrn": f"{key}-M3",
+            "firstName": "Cy",
+            "lastName": "Ode",
+            "birthDate": "1990-07-01T00:00:00Z",
+        },
     ]
     first = run_target(config, singer.stream("patients", records, PATIENT_SCHEMA))
     assert first.summary["patients"]["created"] == 3
@@ -60,12 +74,24 @@ def test_users_create_update_unchanged(emu, config, key, singer, welkin):
 
 
 def cdt_messages(singer, key, severity):
-    patients = singer.stream("patients", [{"externalId": f"{key}-p", "firstName": "Di", "lastName": "Fo"}])
+    patients = singer.stream(
+        "patients", [{"externalId": f"{key}-p", "firstName": "Di", "lastName": "Fo"}]
+    )
     allergies = singer.stream(
         "allergies_feed",
         [
-            {"patient_eid": f"{key}-p", "external_id": f"{key}-a1", "allergy": "Peanut", "severity": severity},
-            {"patient_eid": f"{key}-p", "external_id": f"{key}-a2", "allergy": "Dust", "severity": "Mild"},
+            {
+                "patient_eid": f"{key}-p",
+                "external_id": f"{key}-a1",
+                "allergy": "Peanut",
+                "severity": severity,
+            },
+            {
+                "patient_eid": f"{key}-p",
+                "external_id": f"{key}-a2",
+                "allergy": "Dust",
+                "severity": "Mild",
+            },
         ],
     )
     return patients + allergies
@@ -73,13 +99,19 @@ def cdt_messages(singer, key, severity):
 
 def test_cdt_records_create_update_unchanged(emu, config, key, singer, welkin):
     config["streams"] = {
-        "allergies_feed": {"resource": "cdt", "cdt": "allergies", "patient_field": "patient_eid",
-                           "patient_key": "externalId"},
+        "allergies_feed": {
+            "resource": "cdt",
+            "cdt": "allergies",
+            "patient_field": "patient_eid",
+            "patient_key": "externalId",
+        },
     }
     first = run_target(config, cdt_messages(singer, key, "Mild"))
     assert first.summary["allergies_feed"]["created"] == 2
     patient = welkin.patient_by("EID", f"{key}-p")
-    records = {r["jsonBody"]["external_id"]: r for r in welkin.cdt_records(patient["id"], "allergies")}
+    records = {
+        r["jsonBody"]["external_id"]: r for r in welkin.cdt_records(patient["id"], "allergies")
+    }
     assert records[f"{key}-a1"]["jsonBody"]["allergy"] == "Peanut"
 
     emu.reset_requests()
@@ -93,26 +125,43 @@ def test_cdt_records_create_update_unchanged(emu, config, key, singer, welkin):
     assert third.summary["allergies_feed"]["updated"] == 1
     assert counts["PATCH /{tenant}/{instance}/patients/{patientId}/cdts/{cdtName}/{recordId}"] == 1
     assert writes(counts) == 1
-    records = {r["jsonBody"]["external_id"]: r for r in welkin.cdt_records(patient["id"], "allergies")}
+    records = {
+        r["jsonBody"]["external_id"]: r for r in welkin.cdt_records(patient["id"], "allergies")
+    }
     assert records[f"{key}-a1"]["jsonBody"]["severity"] == "Severe"
     assert len(records) == 2
 
 
 def calendar_messages(singer, key, title):
     return [
-        *singer.stream("users", [{"id": f"{key}-u-src", "username": f"{key}-host", "email": f"{key}h@example.org"}]),
-        *singer.stream("patients", [{"id": f"{key}-p-src", "externalId": f"{key}-p", "firstName": "Ed", "lastName": "Gu"}]),
+        *singer.stream(
+            "users",
+            [{"id": f"{key}-u-src", "username": f"{key}-host", "email": f"{key}h@example.org"}],
+        ),
+        *singer.stream(
+            "patients",
+            [{"id": f"{key}-p-src", "externalId": f"{key}-p", "firstName": "Ed", "lastName": "Gu"}],
+        ),
         *singer.stream(
             "calendar_events",
-            [{
-                "externalId": f"{key}-ev", "eventTitle": title, "eventType": "APPOINTMENT",
-                "startDateTime": "2030-01-02T10:00:00+01:00", "endDateTime": "2030-01-02T10:30:00Z",
-                "hostId": f"{key}-u-src",
-                "participants": [
-                    {"participantId": f"{key}-u-src", "participantRole": "psm"},
-                    {"participantId": f"{key}-p-src", "participantRole": "patient", "firstName": "Ed"},
-                ],
-            }],
+            [
+                {
+                    "externalId": f"{key}-ev",
+                    "eventTitle": title,
+                    "eventType": "APPOINTMENT",
+                    "startDateTime": "2030-01-02T10:00:00+01:00",
+                    "endDateTime": "2030-01-02T10:30:00Z",
+                    "hostId": f"{key}-u-src",
+                    "participants": [
+                        {"participantId": f"{key}-u-src", "participantRole": "psm"},
+                        {
+                            "participantId": f"{key}-p-src",
+                            "participantRole": "patient",
+                            "firstName": "Ed",
+                        },
+                    ],
+                }
+            ],
         ),
     ]
 
@@ -139,22 +188,35 @@ def test_calendar_events_create_update_unchanged(emu, config, key, singer, welki
     third = run_target(config, calendar_messages(singer, key, "Intake (moved)"))
     counts = emu.requests()
     assert third.summary["calendar_events"]["updated"] == 1
-    assert counts["PATCH /{tenant}/{instance}/calendar/events/{eventId}"] == 1 and writes(counts) == 1
-    assert [e["eventTitle"] for e in welkin.events() if e["externalId"] == f"{key}-ev"] == ["Intake (moved)"]
+    assert (
+        counts["PATCH /{tenant}/{instance}/calendar/events/{eventId}"] == 1 and writes(counts) == 1
+    )
+    assert [e["eventTitle"] for e in welkin.events() if e["externalId"] == f"{key}-ev"] == [
+        "Intake (moved)"
+    ]
 
 
 def encounter_messages(singer, key, notes):
     base = calendar_messages(singer, key, "unused")[:4]  # the user and the patient
     encounter = {
-        "id": f"{key}-enc-src", "patientId": f"{key}-p-src", "cdtName": "__encounter__",
+        "id": f"{key}-enc-src",
+        "patientId": f"{key}-p-src",
+        "cdtName": "__encounter__",
         "jsonBody": {
-            "title": "Follow-up", "type": "etmp-follow-up", "notes": notes, "status": "DRAFT",
+            "title": "Follow-up",
+            "type": "etmp-follow-up",
+            "notes": notes,
+            "status": "DRAFT",
             "external_id": f"{key}-enc",
             "currentScheduledAppointment": {
-                "eventTitle": "Follow-up", "startDateTime": "2030-02-01T10:00:00.000Z",
-                "endDateTime": "2030-02-01T10:30:00.000Z", "hostId": f"{key}-u-src",
-                "participants": [{"participantId": f"{key}-u-src", "participantRole": "psm"},
-                                 {"participantId": f"{key}-p-src", "participantRole": "patient"}],
+                "eventTitle": "Follow-up",
+                "startDateTime": "2030-02-01T10:00:00.000Z",
+                "endDateTime": "2030-02-01T10:30:00.000Z",
+                "hostId": f"{key}-u-src",
+                "participants": [
+                    {"participantId": f"{key}-u-src", "participantRole": "psm"},
+                    {"participantId": f"{key}-p-src", "participantRole": "patient"},
+                ],
             },
         },
     }
@@ -172,7 +234,12 @@ def test_encounters_create_update_unchanged(emu, config, key, singer, welkin):
     assert body["calendarEventId"]  # Welkin created the appointment's event
 
     emu.reset_requests()
-    assert run_target(config, encounter_messages(singer, key, "first visit")).summary["encounters"]["unchanged"] == 1
+    assert (
+        run_target(config, encounter_messages(singer, key, "first visit")).summary["encounters"][
+            "unchanged"
+        ]
+        == 1
+    )
     assert writes(emu.requests()) == 0
 
     emu.reset_requests()
