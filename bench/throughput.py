@@ -17,6 +17,7 @@ import argparse
 import dataclasses
 import json
 import pstats
+import subprocess
 import sys
 import typing as t
 from pathlib import Path
@@ -99,22 +100,19 @@ def tap_argv(config: Path, catalog: Path | None = None) -> list[str]:
     return argv
 
 
-def count_tap_records(emu: Emulator, config: Path, catalog: Path) -> int:
-    """Records of a full sync (one run to a file, not timed)."""
-    out = common.WORK / "throughput.singer"
-    common.run_measured(tap_argv(config, catalog), stdout=out, stderr_name="tap-count").check()
-    total = sum(common.read_singer(out).records.values())
-    out.unlink()
-    return total
-
-
-def run_tap(emu: Emulator, config: Path, catalog: Path, records: int, name: str) -> Run:
-    """tap-welkin's full sync to /dev/null."""
+def run_tap(emu: Emulator, config: Path, catalog: Path, records: int | None, name: str) -> Run:
+    """tap-welkin's full sync to /dev/null, or (``records`` None) to a file that is counted."""
     emu.reset_requests()
+    out = common.WORK / f"{name}.singer" if records is None else None
     before = emu.cpu_seconds()
-    proc = common.run_measured(tap_argv(config, catalog), stderr_name=name).check()
+    proc = common.run_measured(
+        tap_argv(config, catalog), stdout=out or subprocess.DEVNULL, stderr_name=name
+    ).check()
     emulator_cpu = emu.cpu_seconds() - before
-    return Run(name, records, emu.data_requests()["total"], proc, emulator_cpu)
+    if out is not None:
+        records = sum(common.read_singer(out).records.values())
+        out.unlink()
+    return Run(name, records or 0, emu.data_requests()["total"], proc, emulator_cpu)
 
 
 def all_streams_catalog(config: Path) -> Path:
@@ -168,14 +166,19 @@ def _label(key: tuple[str, int, str]) -> str | None:
     return label
 
 
-def profile_tap(config: Path, catalog: Path) -> tuple[str, float]:
-    """Run the tap under cProfile; return a table of its CPU time per package, and the total.
+def profile_tap(patients: int) -> tuple[str, float]:
+    """Run the tap under cProfile on its own seed of ``patients``; return a table of its CPU
+    time per package, and the total.
 
     Builtins (``isinstance``, ``dict.get``...) are charged to the functions that call them.
     """
     prof = common.WORK / "tap.prof"
-    argv = [sys.executable, "-m", "cProfile", "-o", str(prof), *tap_argv(config, catalog)]
-    common.run_measured(argv, stderr_name="tap-profile").check()
+    db = common.seeded_db(patients, "profile")
+    with Emulator(db) as emu:
+        config = common.write_json(common.WORK / "tap.profile.json", common.tap_config(emu))
+        catalog = all_streams_catalog(config)
+        argv = [sys.executable, "-m", "cProfile", "-o", str(prof), *tap_argv(config, catalog)]
+        common.run_measured(argv, stderr_name="tap-profile").check()
     stats = pstats.Stats(str(prof))
     buckets: dict[str, float] = {}
     raw: dict[t.Any, t.Any] = stats.stats  # type: ignore[attr-defined]
@@ -208,13 +211,15 @@ def run(patients: int | None = None, repeats: int = 2, profile: bool = True) -> 
     with Emulator(db) as emu:
         config = common.write_json(common.WORK / "tap.throughput.json", common.tap_config(emu))
         catalog = all_streams_catalog(config)
-        tap_records = count_tap_records(emu, config, catalog)
+        # A first, counted run (output to a file): the record count, and a warm-up.
+        tap_records = run_tap(emu, config, catalog, None, "tap-count").records
         runs: dict[str, list[Run]] = {"tap": [], "minimal": []}
         for i in range(repeats):
             common.log(f"throughput round {i + 1}/{repeats}, {patients} patients")
             runs["minimal"].append(run_minimal(emu, f"minimal-{i}"))
             runs["tap"].append(run_tap(emu, config, catalog, tap_records, f"tap-{i}"))
-        profile_table, profiled = profile_tap(config, catalog) if profile else ("", 0.0)
+    profile_patients = max(500, patients // 4)
+    profile_table, profiled = profile_tap(profile_patients) if profile else ("", 0.0)
     best_tap = min(runs["tap"], key=lambda r: r.proc.wall_s)
     best_min = min(runs["minimal"], key=lambda r: r.proc.wall_s)
     best_tap.name, best_min.name = "tap-welkin (all streams)", "minimal client (sequential)"
@@ -240,8 +245,9 @@ def run(patients: int | None = None, repeats: int = 2, profile: bool = True) -> 
     tables = [table]
     if profile_table:
         tables.append(
-            f"**Where tap-welkin's CPU goes** (one cProfile run, {profiled:.1f} s of own time; "
-            "profiling inflates Python-heavy parts)\n\n" + profile_table
+            f"**Where tap-welkin's CPU goes** (one cProfile run of a full sync of "
+            f"{profile_patients:,} patients, {profiled:.1f} s of own time; profiling inflates "
+            "Python-heavy parts)\n\n" + profile_table
         )
     summary = (
         f"tap-welkin: {best_tap.per_second:,.0f} records/s, minimal client: "
