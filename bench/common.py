@@ -31,7 +31,7 @@ from welkin_emulator.testing import EmulatorProcess, seed_database
 try:
     from orjson import loads as _loads
 except ImportError:  # pragma: no cover - orjson comes with welkin-emulator
-    from json import loads as _loads
+    from json import loads as _loads  # type: ignore[assignment]
 
 ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "bench" / ".work"

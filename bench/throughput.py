@@ -119,9 +119,10 @@ def all_streams_catalog(config: Path) -> Path:
     """A catalog with every stream but ``cdt_records`` (the envelope duplicate) selected."""
     catalog = common.discover(config)
     streams = [s for s in common.stream_names(catalog) if s != "cdt_records"]
-    return common.write_json(
+    path: Path = common.write_json(
         common.WORK / "catalog.throughput.json", common.select_streams(catalog, streams)
     )
+    return path
 
 
 GROUPS = (
