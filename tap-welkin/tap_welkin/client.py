@@ -6,6 +6,7 @@ import sys
 import typing as t
 
 import msgspec
+import requests
 from singer_sdk.streams import RESTStream
 from welkin_client.auth import check_response
 from welkin_client.errors import describe, error_code_of
@@ -23,7 +24,6 @@ from tap_welkin.bookmarks import bound_for, parse_lookback
 if t.TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
-    import requests
     from backoff.types import Details
     from singer_sdk.helpers.types import Context
 
@@ -127,6 +127,15 @@ class WelkinStream(RESTStream[t.Any]):
     def backoff_handler(self, details: Details) -> None:
         # The SDK default logs the request arguments, i.e. URLs with patient ids.
         log_backoff(self.logger)(details)
+
+    @override
+    def build_prepared_request(self, *args: t.Any, **kwargs: t.Any) -> requests.PreparedRequest:
+        # The SDK also sets ``session.auth`` here; the session is shared with the
+        # token manager, whose token call must stay unauthenticated. ``_request``
+        # applies the authenticator to every attempt anyway.
+        request = requests.Request(*args, **kwargs)
+        request.headers.setdefault("User-Agent", self.user_agent)
+        return self.requests_session.prepare_request(request)
 
     @override
     def get_new_paginator(self) -> WelkinPaginator:

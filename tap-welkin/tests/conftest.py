@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,8 +33,13 @@ def shared(emulator: EmulatorProcess) -> Iterator[EmulatorProcess]:
 
 
 @pytest.fixture(scope="session")
-def baseline(emulator: EmulatorProcess) -> kit.TapRun:
+def catalog(emulator: EmulatorProcess) -> dict[str, Any]:
+    """The shared emulator's discovered catalog with every stream selected."""
+    return kit.select_all(kit.discover(kit.tap_config(emulator), name="catalog"))
+
+
+@pytest.fixture(scope="session")
+def baseline(emulator: EmulatorProcess, catalog: dict[str, Any]) -> kit.TapRun:
     """A clean full sync of the shared emulator over the export API (all streams selected)."""
-    config = kit.tap_config(emulator)
-    catalog = kit.select_all(kit.discover(config, name="baseline-discover"))
-    return kit.run_tap(config, catalog=catalog, name="baseline")
+    emulator.clear_faults()
+    return kit.run_tap(kit.tap_config(emulator), catalog=catalog, name="baseline")

@@ -31,7 +31,9 @@ def _text_field(api: kit.WelkinApi, cdt_name: str) -> str:
     return next(
         f["name"]
         for f in formation["fields"]
-        if f["type"] == "text" and f["editable"] and f["name"] not in {"external_id", "external_guid"}
+        if f["type"] == "text"
+        and f["editable"]
+        and f["name"] not in {"external_id", "external_guid"}
     )
 
 

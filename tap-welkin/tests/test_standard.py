@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import tap_welkin_testkit as kit
 from singer_sdk.testing import get_tap_test_class
-
 from tap_welkin.tap import TapWelkin
 
 # The SDK builds its test class at import time, so the shared emulator starts here.

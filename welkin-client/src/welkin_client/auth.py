@@ -51,6 +51,11 @@ def _jwt_lifetime(token: str) -> float | None:
         return None
 
 
+def _no_auth(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    """Leave a request unauthenticated."""
+    return request
+
+
 class WelkinTokenManager:
     """Fetches, caches and refreshes the bearer token of one API client.
 
@@ -141,6 +146,10 @@ class WelkinTokenManager:
             self._url,
             json={"secret": self._secret},
             timeout=self._timeout,
+            # Never the session's own auth (singer-sdk sets ``session.auth`` to the
+            # bearer authenticator): it would ask this manager for a token while
+            # its lock is held, a deadlock, and send a bearer token where none belongs.
+            auth=_no_auth,
         )
         # Only transient failures are raised here (and retried); the caller
         # classifies the rest once, so a wrong secret fails at once.
