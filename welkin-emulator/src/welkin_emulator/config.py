@@ -71,15 +71,19 @@ class EmulatorConfig:
     def describe(self) -> str:
         """Human-readable summary printed at start-up.
 
-        Secrets are included on purpose: they are the documented demo credentials or come from
-        the operator's own file, and tests read them from this output.
+        The built-in demo credentials are printed in full (they are published defaults, and
+        users need them); secrets from a ``--config`` file are masked, so they never reach a log.
         """
+        builtin = {DEFAULT_CLIENT: DEFAULT_SECRET, NOEXPORT_CLIENT: NOEXPORT_SECRET}
         lines = []
         for t in self.tenants.values():
             lines.append(f"  tenant {t.name!r}: instances {', '.join(t.instances)}")
             for c in t.clients.values():
                 export = "export allowed" if c.export_allowed else "no export"
-                lines.append(f"    API client {c.name!r} secret {c.secret!r} ({export})")
+                shown = (
+                    repr(c.secret) if builtin.get(c.name) == c.secret else "******** (from config)"
+                )
+                lines.append(f"    API client {c.name!r} secret {shown} ({export})")
         return "\n".join(lines)
 
 

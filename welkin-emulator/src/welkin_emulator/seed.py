@@ -176,6 +176,18 @@ def _event(  # noqa: PLR0917
     return event
 
 
+_INSERTS = {
+    "patients": "INSERT INTO patients(tenant, instance, id, external_id, external_guid, mrn, "
+    "search, updated_at, body) VALUES(?,?,?,?,?,?,?,?,?)",
+    "records": "INSERT INTO records(tenant, instance, kind, id, patient_id, cdt_name, "
+    "owner_user_id, external_id, external_guid, created_at, updated_at, body) "
+    "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
+    "calendar_events": "INSERT INTO calendar_events(tenant, instance, id, external_id, start_at, "
+    "end_at, status, event_type, participants, updated_at, body) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
+}
+CHUNK = 5000  # patients generated and inserted per batch: bounded memory, few executemany calls
+
+
 def seed_database(
     db_path: str | Path,
     patients: int,
@@ -192,67 +204,50 @@ def seed_database(
     g = Gen(seed)
     users = make_users(g, instance)
     active = [u for u in users if u["userState"] == "ACTIVE"]
-    ctx: dict[str, Any] = {
-        "tenant": tenant,
-        "instance": instance,
-        "active": active,
-        "records": [],
-        "events": [],
-    }
-    patient_rows = []
-    for n in range(patients):
-        rec = make_patient(g, n, users)
-        patient_rows.append(
-            (
-                tenant,
-                instance,
-                rec["id"],
-                *row_values(rec),
-                rec["updatedAt"],
-                orjson.dumps(rec).decode(),
-            )
-        )
-        _rows_for_patient(g, ctx, n, rec)
     user_rows = [
-        (
-            tenant,
-            u["id"],
-            u["username"],
-            user_search_text(u),
-            u["userState"],
-            u["updatedAt"],
-            orjson.dumps(u).decode(),
-        )
+        (tenant, u["id"], u["username"], user_search_text(u), u["userState"], u["updatedAt"],
+         orjson.dumps(u).decode())
         for u in users
-    ]
+    ]  # fmt: skip
+    counts: dict[str, int] = {"users": len(user_rows), "patients": 0, "cdt records": 0,
+                              "encounter records": 0, "disposition records": 0,
+                              "calendar events": 0}  # fmt: skip
     conn = connect(db_path)
     try:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("DELETE FROM users WHERE tenant=?", (tenant,))
         for table in ("patients", "records", "calendar_events"):
             conn.execute(f"DELETE FROM {table} WHERE tenant=? AND instance=?", (tenant, instance))  # noqa: S608 - table/column names are constants
+        # Bulk loading into unindexed tables and indexing once at the end is several times
+        # faster than maintaining seven indexes row by row.
+        indexes = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL"
+        ).fetchall()
+        for name, _sql in indexes:
+            conn.execute(f'DROP INDEX "{name}"')
         conn.executemany(
-            "INSERT INTO users(tenant, id, username, search, user_state, updated_at, "
-            "body) VALUES(?,?,?,?,?,?,?)",
+            "INSERT INTO users(tenant, id, username, search, user_state, updated_at, body) "
+            "VALUES(?,?,?,?,?,?,?)",
             user_rows,
         )
-        conn.executemany(
-            "INSERT INTO patients(tenant, instance, id, external_id, external_guid, "
-            "mrn, search, updated_at, body) VALUES(?,?,?,?,?,?,?,?,?)",
-            patient_rows,
-        )
-        conn.executemany(
-            "INSERT INTO records(tenant, instance, kind, id, patient_id, cdt_name, "
-            "owner_user_id, external_id, external_guid, created_at, updated_at, body) "
-            "VALUES(?,?,?,?,?,?,?,?,?,?,?,?)",
-            ctx["records"],
-        )
-        conn.executemany(
-            "INSERT INTO calendar_events(tenant, instance, id, external_id, start_at, "
-            "end_at, status, event_type, participants, updated_at, body) "
-            "VALUES(?,?,?,?,?,?,?,?,?,?,?)",
-            ctx["events"],
-        )
+        for first in range(0, patients, CHUNK):
+            ctx: dict[str, Any] = {"tenant": tenant, "instance": instance, "active": active,
+                                   "records": [], "events": []}  # fmt: skip
+            patient_rows = []
+            for n in range(first, min(first + CHUNK, patients)):
+                rec = make_patient(g, n, users)
+                patient_rows.append((tenant, instance, rec["id"], *row_values(rec),
+                                     rec["updatedAt"], orjson.dumps(rec).decode()))  # fmt: skip
+                _rows_for_patient(g, ctx, n, rec)
+            conn.executemany(_INSERTS["patients"], patient_rows)
+            conn.executemany(_INSERTS["records"], ctx["records"])
+            conn.executemany(_INSERTS["calendar_events"], ctx["events"])
+            counts["patients"] += len(patient_rows)
+            for row in ctx["records"]:
+                counts[f"{row[2].lower()} records"] += 1
+            counts["calendar events"] += len(ctx["events"])
+        for _name, sql in indexes:
+            conn.execute(sql)
         newest = max(g.used) if g.used else 0
         conn.execute(
             "INSERT INTO meta(key, value) VALUES('clock', ?) ON CONFLICT(key) DO UPDATE SET "
@@ -265,8 +260,4 @@ def seed_database(
         raise
     finally:
         conn.close()
-    kinds: dict[str, int] = {"users": len(user_rows), "patients": len(patient_rows)}
-    for kind in ("CDT", "ENCOUNTER", "DISPOSITION"):
-        kinds[f"{kind.lower()} records"] = sum(1 for r in ctx["records"] if r[2] == kind)
-    kinds["calendar events"] = len(ctx["events"])
-    return kinds
+    return counts

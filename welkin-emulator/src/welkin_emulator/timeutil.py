@@ -10,6 +10,7 @@ sort lexicographically in time order, which is what lets SQLite index them as te
 from __future__ import annotations
 
 import re
+import time
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -27,8 +28,13 @@ def now_ms() -> int:
 
 def format_ms(ms: int) -> str:
     """Epoch milliseconds → ``YYYY-MM-DDTHH:MM:SS.mmmZ``."""
-    dt = _EPOCH + timedelta(milliseconds=ms)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+    # time.gmtime + an f-string is several times faster than datetime.strftime (seeding calls
+    # this hundreds of thousands of times).
+    t = time.gmtime(ms // 1000)
+    return (
+        f"{t.tm_year:04d}-{t.tm_mon:02d}-{t.tm_mday:02d}T"
+        f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}.{ms % 1000:03d}Z"
+    )
 
 
 def format_local(ms: int, tz_name: str | None) -> str:
