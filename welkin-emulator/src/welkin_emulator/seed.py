@@ -22,7 +22,7 @@ from .formations import CDTS_BY_NAME, ENCOUNTER_TEMPLATES
 from .records import cdt_envelope, cdt_json_body, participant
 from .routes.patients import row_values
 from .routes.users import user_search_text
-from .storage import connect, init_schema
+from .storage import bump_generation, connect, init_schema
 from .synthetic import BASE_MS, SPAN_MS, Gen, cdt_values, make_patient, make_users
 from .timeutil import format_ms
 
@@ -248,6 +248,7 @@ def seed_database(
             counts["calendar events"] += len(ctx["events"])
         for _name, sql in indexes:
             conn.execute(sql)
+        bump_generation(conn)
         newest = max(g.used) if g.used else 0
         conn.execute(
             "INSERT INTO meta(key, value) VALUES('clock', ?) ON CONFLICT(key) DO UPDATE SET "

@@ -88,6 +88,20 @@ def init_schema(path: str | Path) -> None:
         conn.close()
 
 
+def bump_generation(conn: sqlite3.Connection) -> None:
+    """Mark the data as changed (invalidates cached page counts in every process)."""
+    conn.execute(
+        "INSERT INTO meta(key, value) VALUES('generation', '1') ON CONFLICT(key) "
+        "DO UPDATE SET value=CAST(value AS INTEGER) + 1"
+    )
+
+
+def generation(conn: sqlite3.Connection) -> str:
+    """The current data generation (changes with every committed write)."""
+    row = conn.execute("SELECT value FROM meta WHERE key='generation'").fetchone()
+    return str(row[0]) if row else "0"
+
+
 class Clock:
     """The database-wide write clock; only valid inside :meth:`Database.write`."""
 
@@ -151,6 +165,7 @@ class Database:
             clock = Clock(conn)
             yield conn, clock
             clock.flush()
+            bump_generation(conn)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")

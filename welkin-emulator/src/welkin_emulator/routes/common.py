@@ -10,8 +10,10 @@ import orjson
 
 from ..errors import ApiError, patient_not_found, restricted
 from ..http import Ctx
+from ..storage import generation
 
 _FIELD_RE = re.compile(r"^[A-Za-z0-9_\-]+$")
+_COUNTS: dict[tuple[str, str, tuple[Any, ...]], tuple[str, int]] = {}
 
 
 def fetch_page(  # noqa: PLR0917
@@ -23,8 +25,22 @@ def fetch_page(  # noqa: PLR0917
     page: int,
     size: int,
 ) -> tuple[list[str], int]:
-    """Stored JSON bodies of one page plus the total count (``where`` is built by the caller)."""
-    total = conn.execute(f"SELECT COUNT(*) FROM {table} WHERE {where}", params).fetchone()[0]  # noqa: S608 - table/column names are constants
+    """Stored JSON bodies of one page plus the total count (``where`` is built by the caller).
+
+    Totals are cached per query and data generation: COUNT(*) over 100,000 patients costs more
+    than building the page itself, and a client walking pages asks the same count every time.
+    """
+    gen = generation(conn)
+    key = (table, where, tuple(params))
+    cached = _COUNTS.get(key)
+    if cached is not None and cached[0] == gen:
+        total = cached[1]
+    else:
+        sql = f"SELECT COUNT(*) FROM {table} WHERE {where}"  # noqa: S608 - constant names
+        total = conn.execute(sql, params).fetchone()[0]
+        if len(_COUNTS) > 4096:
+            _COUNTS.clear()
+        _COUNTS[key] = (gen, int(total))
     rows = conn.execute(
         f"SELECT body FROM {table} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608 - table/column names are constants
         [*params, size, page * size],
