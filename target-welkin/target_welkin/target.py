@@ -358,6 +358,9 @@ class TargetWelkin(Target):
             self.scheduler.wait()
             self._retry_deferred()
         super().process_endofpipe()
+        for name in ("scheduler", "writer", "idmap", "rejects"):
+            if name in self.__dict__:  # only what this run opened
+                self.__dict__.pop(name).close()
         counts = self.summary.as_dict()
         self.logger.info("Run summary: %s", self.summary.to_json())
         if self.dry_run:
@@ -366,8 +369,6 @@ class TargetWelkin(Target):
                 for stream, c in counts.items()
             }
             self.logger.info("Dry run plan (nothing was written): %s", plan)
-        if "scheduler" in self.__dict__:
-            self.scheduler.close()
         bad = self.summary.total("rejected", "invalid")
         total = self.summary.records()
         limit = float(self.config.get("max_reject_ratio", 0.5))

@@ -249,3 +249,69 @@ def test_encounters_create_update_unchanged(emu, config, key, singer, welkin):
     assert counts["PATCH /{tenant}/{instance}/patients/{patientId}/encounters/{encounterId}"] == 1
     assert writes(counts) == 1
     assert [e["jsonBody"]["notes"] for e in welkin.encounters(patient["id"])] == ["second visit"]
+
+
+def test_write_modes_and_null_handling(emu, config, key, singer, welkin):
+    existing = welkin.create_patient(
+        {
+            "externalId": f"{key}-old",
+            "firstName": "Old",
+            "lastName": "Name",
+            "phone": "+15550002222",
+            "city": "Oslo",
+        }
+    )
+    config["streams"] = {
+        "inserts": {"resource": "patients", "write_mode": "insert"},
+        "updates": {"resource": "patients", "write_mode": "update"},
+        "clearing": {"resource": "patients", "null_handling": "send"},
+    }
+    run = run_target(config, [
+        *singer.stream("inserts", [{"externalId": f"{key}-old", "firstName": "Changed", "lastName": "Name"},
+                                   {"externalId": f"{key}-new", "firstName": "New", "lastName": "One"}]),
+        *singer.stream("updates", [{"externalId": f"{key}-old", "firstName": "Updated", "lastName": "Name",
+                                    "phone": None}]),
+    ])  # fmt: skip
+    assert run.summary["inserts"]["skipped"] == 1 and run.summary["inserts"]["created"] == 1
+    assert run.summary["updates"]["updated"] == 1
+    after = welkin.patient_by("EID", f"{key}-old")
+    assert after["id"] == existing["id"]
+    assert after["firstName"] == "Updated"  # insert mode left it alone, update mode patched it
+    assert after["phone"] == "+15550002222"  # null omitted by default
+    run = run_target(config, singer.stream("clearing", [
+        {"externalId": f"{key}-old", "firstName": "Updated", "lastName": "Name", "phone": None}]))  # fmt: skip
+    assert run.summary["clearing"]["updated"] == 1
+    cleared = welkin.patient_by("EID", f"{key}-old")
+    assert cleared["phone"] is None and cleared["city"] == "Oslo"  # sent null clears; others kept
+
+
+def test_record_deleted_in_welkin_is_created_again(emu, config, key, singer, welkin):
+    config["streams"] = {"cdt_allergies": {"patient_key": "externalId"}}
+    patient = welkin.create_patient({"externalId": f"{key}-p", "firstName": "A", "lastName": "B"})
+    record = {"patientId": f"{key}-p", "external_id": f"{key}-a", "allergy": "Oat"}
+    run_target(config, singer.stream("cdt_allergies", [record]))
+    [created] = welkin.cdt_records(patient["id"], "allergies")
+    welkin.client.request("DELETE", f"patients/{patient['id']}/cdts/allergies/{created['id']}")
+    run = run_target(config, singer.stream("cdt_allergies", [{**record, "allergy": "Rye"}]))
+    assert run.summary["cdt_allergies"]["created"] == 1
+    assert [r["jsonBody"]["allergy"] for r in welkin.cdt_records(patient["id"], "allergies")] == [
+        "Rye"
+    ]
+
+
+def test_reload_into_the_same_instance_matches_by_welkin_id(emu, config, key, singer, welkin):
+    # Patients without any external key, read back whole (as tap-welkin emits them), fed
+    # to a target with an empty id map: each is matched by its own Welkin id.
+    made = [welkin.create_patient({"firstName": f"{key}", "lastName": f"L{i}", "birthDate": "1960-05-06"})
+            for i in range(3)]  # fmt: skip
+    records = [welkin.client.request("GET", f"patients/{p['id']}").json() for p in made]
+    emu.reset_requests()
+    run = run_target(config, singer.stream("patients", records))
+    assert run.summary["patients"]["unchanged"] == 3
+    assert writes(emu.requests()) == 0
+    assert len(welkin.patients_with("firstName", key)) == 3
+    emu.reset_requests()
+    run_target(config, singer.stream("patients", [{**records[0], "city": "Bergen"}, *records[1:]]))
+    counts = emu.requests()
+    assert writes(counts) == 1 and counts["PATCH /{tenant}/{instance}/patients/{patientId}"] == 1
+    assert welkin.client.request("GET", f"patients/{made[0]['id']}").json()["city"] == "Bergen"

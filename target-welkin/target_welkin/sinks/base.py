@@ -49,6 +49,7 @@ class Prepared(t.NamedTuple):
     payload: Json
     key_values: tuple[tuple[str, str], ...]
     parent: tuple[str, str] | None  # (key field, value) of the patient reference
+    stamp: tuple[str, str] | None = None  # (key field, source id) written on create only
     final: bool = False  # an unknown parent rejects (else the record waits for the end)
 
 
@@ -192,6 +193,7 @@ class WelkinSink(WriteFlow, Sink):
             RecordRejected: wrong types, unknown fields, no key, no parent reference.
         """
         flat = flatten(record)
+        stamp = None
         source_id = flat.get("id") if isinstance(flat.get("id"), str) and flat.get("id") else None
         for source, target_field in self.aliases.items():
             if flat.get(target_field) is None and flat.get(source) is not None:
@@ -223,9 +225,11 @@ class WelkinSink(WriteFlow, Sink):
             if isinstance(payload.get(name), str) and payload[name]
         )
         if not key_values and source_id and self.source_id_field and self.route.source_id_as_key:
-            # No key of its own: the source id becomes one, so reruns and retries find it.
-            payload[self.source_id_field] = source_id
-            key_values = ((self.source_id_field, source_id),)
+            # No key of its own: the source id becomes one, written on create only
+            # (so a reload into the source instance itself patches nothing), and
+            # reruns and retries after an ambiguous failure find the record by it.
+            stamp = (self.source_id_field, source_id)
+            key_values = (stamp,)
         if not key_values and not source_id:
             names = ", ".join(self.route.match_keys(self.key_fields))
             raise RecordRejected(
@@ -245,8 +249,9 @@ class WelkinSink(WriteFlow, Sink):
                     invalid=True,
                 )
             parent = (self.route.patient_key, value)
-        key = f"{key_values[0][0]}={key_values[0][1]}" if key_values else f"id={source_id}"
-        return Prepared(key, source_id, payload, key_values, parent)
+        named = key_values and not stamp
+        key = f"{key_values[0][0]}={key_values[0][1]}" if named else f"id={source_id}"
+        return Prepared(key, source_id, payload, key_values, parent, stamp)
 
     # -- writer thread: resolve, match, write ------------------------------------------------
 

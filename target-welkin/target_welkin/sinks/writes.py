@@ -78,7 +78,9 @@ class WriteFlow:
             )
         return next(iter(found.items()), None)
 
-    def upsert(self, prepared: Prepared, payload: Json, parent_id: str | None) -> None:
+    def upsert(
+        self, prepared: Prepared, payload: Json, parent_id: str | None, *, again: bool = False
+    ) -> None:
         """Decide create, patch or skip, and do it."""
         assert self.api is not None
         idmap, mode = self.welkin.idmap, self.route.write_mode
@@ -128,7 +130,13 @@ class WriteFlow:
                 for k, v in payload.items()
                 if k not in self.create_only and hashes.get(k) != idmap.hash(v)
             }
-        self.patch(prepared, welkin_id, changed, payload, parent_id, identities)
+        try:
+            self.patch(prepared, welkin_id, changed, payload, parent_id, identities)
+        except WelkinNotFound:
+            if again:
+                raise
+            # Deleted in Welkin since it was mapped: forgotten by patch(); find or create anew.
+            self.upsert(prepared, payload, parent_id, again=True)
 
     def patch(  # noqa: PLR0917 - one step of upsert, called once
         self,
@@ -154,7 +162,7 @@ class WriteFlow:
         try:
             self.api.update(welkin_id, plain(changed), parent_id, payload)
         except WelkinNotFound as gone:
-            # Deleted in Welkin since it was mapped: forget it; the next run creates it again.
+            # Deleted in Welkin since it was mapped: forget the mapping.
             self.welkin.idmap.forget(self.resource, welkin_id)
             gone.operation = Operation.UPDATE  # type: ignore[attr-defined]
             raise
@@ -182,6 +190,8 @@ class WriteFlow:
             self.welkin.count(self.stream_name, "would_create")
             return
         body = plain({k: v for k, v in payload.items() if k not in self.patch_only})
+        if prepared.stamp:
+            body[prepared.stamp[0]] = prepared.stamp[1]
         attempts = Attempts()
 
         def recheck() -> Json | None:
