@@ -1,0 +1,67 @@
+"""Without export permission the tap reads the list endpoints by itself, with the same output."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import tap_welkin_testkit as kit
+from welkin_emulator.testing import EmulatorProcess
+
+EXPORT_STREAMS = ("calendar_events", "cdt_records", "encounters", "patients")
+
+
+def _export_requests(emu: EmulatorProcess) -> int:
+    return sum(n for route, n in emu.requests().items() if "/export/" in route)
+
+
+def test_export_403_falls_back_with_the_same_records(
+    shared: EmulatorProcess, catalog: dict[str, Any], baseline: kit.TapRun
+) -> None:
+    run = kit.run_tap(kit.tap_config(shared, export=False), catalog=catalog, name="fallback")
+    assert run.records == baseline.records
+    # One refused export probe per export stream, then only list endpoints.
+    assert _export_requests(shared) == len(EXPORT_STREAMS)
+    assert shared.requests()["POST /{tenant}/{instance}/by-filter/patients"] >= 1
+    for stream in EXPORT_STREAMS:
+        assert run.stderr.count(f"Stream '{stream}' reads ") == 1
+    assert "reads POST /{tenant}/{instance}/by-filter/patients (the API client may not" in (
+        run.stderr
+    )
+    # The fallback keeps one bookmark per stream, not one per patient.
+    for stream, bookmark in run.state["bookmarks"].items():  # type: ignore[index]
+        assert "partitions" not in bookmark, stream
+
+
+def test_extraction_path_rest_never_touches_export(
+    shared: EmulatorProcess, catalog: dict[str, Any], baseline: kit.TapRun
+) -> None:
+    run = kit.run_tap(
+        kit.tap_config(shared, extraction_path="rest"), catalog=catalog, name="forced-rest"
+    )
+    assert run.records == baseline.records
+    assert _export_requests(shared) == 0
+    assert "(forced by extraction_path=rest)" in run.stderr
+
+
+def test_extraction_path_export_without_permission_fails_clearly(shared: EmulatorProcess) -> None:
+    run = kit.run_tap(
+        kit.tap_config(shared, export=False, extraction_path="export"),
+        name="forced-export-403",
+        check=False,
+    )
+    assert run.returncode != 0
+    assert "403 ACCESS_FOR_API_CLIENT_RESTRICTED on GET /{tenant}/{instance}/export/{type}" in (
+        run.stderr
+    )
+
+
+def test_patient_deleted_mid_sync_is_skipped_and_counted(
+    shared: EmulatorProcess, baseline: kit.TapRun
+) -> None:
+    route = "/{tenant}/{instance}/patients/{patientId}/encounters"
+    shared.script_faults([{"action": "error", "status": 404, "method": "GET", "route": route}])
+    run = kit.run_tap(kit.tap_config(shared, export=False), name="deleted-patient")
+    assert "Skipped a patient that no longer exists: Welkin API 404" in run.stderr
+    assert "Stream 'encounters' skipped 1 patient(s) deleted during the sync." in run.stderr
+    assert set(run.records["encounters"]) <= set(baseline.records["encounters"])
+    assert len(run.records["patients"]) == len(baseline.records["patients"])
