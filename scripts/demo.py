@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 WORK = ROOT / "build" / "demo"
 PATIENTS = int(os.environ.get("DEMO_PATIENTS", "2000"))
 DUCKDB_PYTHON = ROOT / ".meltano" / "loaders" / "target-duckdb" / "venv" / "bin" / "python"
-DUCKDB_FILE = ROOT / "output" / "welkin.duckdb"
+DUCKDB_FILE = ROOT / "output" / "warehouse.duckdb"
 
 
 def banner(text: str) -> None:
@@ -71,6 +71,7 @@ def main() -> None:
     """Run the demo end to end."""
     shutil.rmtree(WORK, ignore_errors=True)
     WORK.mkdir(parents=True)
+    DUCKDB_FILE.parent.mkdir(exist_ok=True)
     DUCKDB_FILE.unlink(missing_ok=True)
     db = WORK / "welkin.db"
 
@@ -106,7 +107,10 @@ def main() -> None:
         emulator.reset_requests()
         meltano("run", "--full-refresh", "tap-csv", "target-welkin", env=env)
         writes = {
-            k: v for k, v in emulator.requests().items() if k.split(" ")[0] in {"POST", "PATCH"}
+            route: count
+            for route, count in emulator.requests().items()
+            if route.split(" ")[0] in {"POST", "PATCH", "PUT", "DELETE"}
+            and "api_clients" not in route  # the token request is not a write
         }
         print(f"write calls on rerun: {sum(writes.values())} {writes or ''}")
     banner("Done: the emulator is stopped; the DuckDB file stays in output/")
