@@ -4,7 +4,8 @@
 * ``GET|PUT /_emulator/faults`` → current settings / partial update (400 on unknown keys)
 * ``GET|POST|DELETE /_emulator/faults/script`` → list / replace / clear scripted faults
   (``POST`` with ``"append": true`` in the query string appends instead of replacing)
-* ``POST /_emulator/faults/clear`` → every fault off and the script cleared
+* ``POST /_emulator/faults/clear`` → every fault off, the script and token-request history
+  cleared (token settings kept)
 * ``GET|DELETE /_emulator/requests`` → request counts per ``METHOD /template`` plus ``total``
 * ``POST /_emulator/reset`` → start-up fault settings, no script, counters and token throttle
   cleared
@@ -62,6 +63,9 @@ def build_control_app(state: AppState) -> Starlette:
     async def clear(_: Request) -> Response:
         state.faults.replace(state.faults.settings.without_faults())
         state.faults.script = []
+        # Token-request history is not a fault, but one test's token calls must not throttle
+        # the next test that shares the server, and tests call this between tests.
+        state.tokens.reset_throttle()
         return _json(state.faults.settings.to_dict())
 
     async def script(request: Request) -> Response:

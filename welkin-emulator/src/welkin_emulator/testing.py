@@ -224,7 +224,10 @@ class EmulatorProcess:
         return result
 
     def clear_faults(self) -> None:
-        """Turn every random fault off and clear the script (token settings are kept)."""
+        """Turn every random fault off, clear the script and the token-throttle history.
+
+        Token lifetime and limit are kept.
+        """
         self._control("POST", "/_emulator/faults/clear")
 
     def reset(self) -> None:
