@@ -120,7 +120,11 @@ def test_token_throttle_after_100_requests_in_5_minutes(api: Api) -> None:
 
 def test_clear_faults_forgets_token_history(api: Api) -> None:
     api.emu.set_faults(token_limit=2)
-    assert [token_call(api.emu, "NOEXPORT", "noexport-secret").status_code for _ in range(3)] == [200, 200, 429]
+    assert [token_call(api.emu, "NOEXPORT", "noexport-secret").status_code for _ in range(3)] == [
+        200,
+        200,
+        429,
+    ]
     api.emu.clear_faults()
     assert api.emu.faults()["token_limit"] == 2  # the setting stays
     assert token_call(api.emu, "NOEXPORT", "noexport-secret").status_code == 200

@@ -6,6 +6,7 @@ import argparse
 import os
 import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 
@@ -48,23 +49,22 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def die_with_parent() -> None:
-    """SIGTERM this process when the process named by ``WELKIN_EMULATOR_PARENT_PID`` dies.
+    """SIGTERM this process when the process named by ``WELKIN_EMULATOR_PARENT_PID`` is gone.
 
     ``welkin_emulator.testing`` sets the variable so that a crashed test run leaves no orphan
-    servers. Linux only (``prctl(PR_SET_PDEATHSIG)``); elsewhere a no-op.
+    servers. A watchdog thread polls the parent pid: unlike Linux's ``PR_SET_PDEATHSIG`` it does
+    not fire when merely the thread that started the server exits, and it works on macOS too.
     """
     parent = os.environ.get("WELKIN_EMULATOR_PARENT_PID")
-    if not parent or not sys.platform.startswith("linux"):
+    if not parent or not parent.isdigit():
         return
-    try:
-        import ctypes
 
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(1, signal.SIGTERM)  # 1 = PR_SET_PDEATHSIG
-    except OSError:
-        return
-    if str(os.getppid()) != parent:  # the parent died before prctl took effect
+    def watch() -> None:
+        while os.getppid() == int(parent):
+            time.sleep(0.5)
         os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -103,7 +103,7 @@ class EmulatorProcess:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
-            # The server SIGTERMs itself if this process dies (see cli.die_with_parent).
+            # The server stops itself if this process dies (see cli.die_with_parent).
             env={**os.environ, "WELKIN_EMULATOR_PARENT_PID": str(os.getpid())},
         )
         _LIVE.add(self)
