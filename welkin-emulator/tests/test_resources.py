@@ -262,3 +262,31 @@ def test_writes_are_visible_to_another_process(tmp_path: Path) -> None:
         )
         q = r.new_patient()
         assert q["updatedAt"] > p["updatedAt"]
+
+
+def test_patching_calendar_event_id_relinks_the_encounter(api: Api) -> None:
+    host = api.active_user()
+    p = api.new_patient()
+    enc = api.post(f"patients/{p['id']}/encounters", {"templateName": "etmp-follow-up"}).json()
+    assert enc["jsonBody"]["calendarEvent"] is None
+    start = datetime(2026, 1, 5, 15, tzinfo=timezone.utc)
+    ev = api.post(
+        "calendar/events",
+        {
+            "startDateTime": iso(start),
+            "endDateTime": iso(start + timedelta(hours=1)),
+            "hostId": host["id"],
+            "eventType": "ENCOUNTER",
+        },
+    ).json()
+    linked = api.patch(
+        f"patients/{p['id']}/encounters/{enc['id']}", {"calendarEventId": ev["id"]}
+    ).json()["jsonBody"]
+    assert linked["calendarEventId"] == ev["id"]
+    assert linked["calendarEvent"] == linked["currentScheduledAppointment"] == ev
+    assert linked["calendarEventStartDatetime"] == "2026-01-05T15:00:00.000Z"
+    assert linked["localStartDatetime"] == "2026-01-05T15:00:00.000+00:00"
+    r = api.patch(
+        f"patients/{p['id']}/encounters/{enc['id']}", {"calendarEventId": "no-such-event"}
+    )
+    assert r.status_code == 400 and r.json()[0]["details"]["field"] == "calendarEventId"

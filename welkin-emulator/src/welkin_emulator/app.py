@@ -206,6 +206,8 @@ class EmulatorApp:
             return error_reply(err)
         except Exception as exc:  # never leak request data: log the type and route only
             log.error("%s %s failed: %s", ctx.method, route.template, type(exc).__name__)
+            # Tracebacks show code, but exception messages may hold request values: opt-in only.
+            log.debug("traceback", exc_info=True)
             return json_reply(
                 ApiError(500, "INTERNAL_SERVER_ERROR", "API", "Internal server error").body(), 500
             )

@@ -148,9 +148,10 @@ def list_events(ctx: Ctx) -> Reply:
     return raw_reply(spring_page(items, page, size, total, sorted_=True))
 
 
-def _load(
+def load_event(
     conn: sqlite3.Connection, ctx: Ctx, key: str, by_external: bool = False
 ) -> dict[str, Any]:
+    """The decoded event ``key`` (id, or external id), or 404 ``CALENDAR_EVENT_NOT_FOUND``."""
     column = "external_id" if by_external else "id"
     row = conn.execute(
         f"SELECT body FROM calendar_events WHERE tenant=? AND instance=? AND {column}=? "  # noqa: S608 - fixed column names
@@ -166,7 +167,7 @@ def _load(
 def get_event(ctx: Ctx) -> Reply:
     """``GET calendar/events/{id}`` or ``{externalId}?type=EXTERNAL_ID``."""
     by_external = (ctx.q("type") or "").upper() == "EXTERNAL_ID"
-    event = _load(ctx.state.db.conn, ctx, ctx.params["eventId"], by_external)
+    event = load_event(ctx.state.db.conn, ctx, ctx.params["eventId"], by_external)
     return raw_reply(orjson.dumps(event))
 
 
@@ -191,7 +192,7 @@ def update_event(ctx: Ctx) -> Reply:
     """``PATCH calendar/events/{id}``: partial update, bumps ``updatedAt``."""
     values = validate_event(ctx.json_object(), creating=False)
     with ctx.state.db.write() as (conn, clock):
-        event = _load(conn, ctx, ctx.params["eventId"])
+        event = load_event(conn, ctx, ctx.params["eventId"])
         ts = clock.tick()
         if "participants" in values:
             values["participants"] = enrich(conn, ctx, values["participants"] or [])
@@ -218,7 +219,7 @@ def update_event(ctx: Ctx) -> Reply:
 def delete_event(ctx: Ctx) -> Reply:
     """``DELETE calendar/events/{id}`` → 204; a past event becomes CANCELLED, a future one goes."""
     with ctx.state.db.write() as (conn, clock):
-        event = _load(conn, ctx, ctx.params["eventId"])
+        event = load_event(conn, ctx, ctx.params["eventId"])
         start = parse_instant(event["startDateTime"]) or 0
         if start < now_ms():
             event.update(eventStatus="CANCELLED", updatedAt=clock.tick(), updatedBy=actor(ctx)[0])

@@ -8,15 +8,15 @@ from typing import Any
 
 import orjson
 
-from ..errors import dt_record_not_found, validation_errors
+from ..errors import ApiError, dt_record_not_found, validation_errors
 from ..events import disposition_envelope, encounter_body, encounter_envelope, person_name
 from ..formations import DISPOSITION_CDT_NAME, DISPOSITION_FORMATION, TEMPLATES_BY_NAME
 from ..http import Ctx, Reply, Router, empty_reply, json_reply, raw_reply
 from ..pages import meta_info_page
 from ..records import ENCOUNTER_STATUSES, USER_SCOPED_DROPPED, cdt_envelope
-from ..timeutil import format_local, format_ms
+from ..timeutil import format_local, format_ms, parse_instant
 from ..validation import validate_cdt_values, validate_simple
-from .calendar import insert_event, validate_event
+from .calendar import insert_event, load_event, validate_event
 from .cdts import insert_record, load_record, save_record
 from .common import actor, fetch_page, get_patient_row, require_patient, sort_clause
 
@@ -166,12 +166,38 @@ def update_encounter(ctx: Ctx) -> Reply:
             body["ownerUserName"] = person_name(_user(conn, ctx, values["ownerUserId"]))
         if "activeUserId" in values:
             body["activeUserName"] = person_name(_user(conn, ctx, values["activeUserId"]))
+        if "calendarEventId" in values:
+            _link_event(conn, ctx, body, values["calendarEventId"])
         ts = clock.tick_ms()
         body.update(updated_by=actor_id, updated_by_name=actor_name)
         body["updated_at"] = format_ms(ts)
         body["local_updated_at"] = format_local(ts, None)
         text = save_record(conn, ctx, env, owner=body.get("ownerUserId"))
     return raw_reply(text)
+
+
+def _link_event(
+    conn: sqlite3.Connection, ctx: Ctx, body: dict[str, Any], event_id: str | None
+) -> None:
+    """Point the encounter at another calendar event (or none), refreshing the embedded copies."""
+    event = None
+    if event_id:
+        try:
+            event = load_event(conn, ctx, event_id)
+        except ApiError:
+            raise validation_errors(
+                "ENCOUNTER", [("calendarEventId", "unknown calendar event")]
+            ) from None
+    start = parse_instant(event["startDateTime"]) if event else None
+    end = parse_instant(event["endDateTime"]) if event else None
+    body.update(
+        calendarEvent=event,
+        currentScheduledAppointment=event,
+        calendarEventStartDatetime=event["startDateTime"] if event else None,
+        localCalendarEventStartDatetime=format_local(start, None) if start is not None else None,
+        localStartDatetime=format_local(start, None) if start is not None else None,
+        localEndDatetime=format_local(end, None) if end is not None else None,
+    )
 
 
 def delete_encounter(ctx: Ctx) -> Reply:
