@@ -21,7 +21,8 @@ def bad_input(singer, key):
     """(messages, expected {reject key: (errorCode, words in the reason)}, secret values)."""
     k = key
     good_patients = [
-        {"externalId": f"{k}-good{i}", "firstName": "Good", "lastName": f"P{i}"} for i in range(3)
+        {"externalId": f"{k}-good{i}", "firstName": "Good", "lastName": f"Pexample{i}"}
+        for i in range(3)
     ]
     msgs: list = [
         '{"type": "RECORD", "stream": "patients", "record": {"externalId": "x"',  # 1 malformed JSON
@@ -34,24 +35,24 @@ def bad_input(singer, key):
         singer.record("patients", good_patients[0]),
         {"type": "RECORD", "stream": "patients"},  # 5 RECORD without a record
         singer.record(
-            "patients", {"externalId": f"{k}-b6", "firstName": 123, "lastName": "X"}
+            "patients", {"externalId": f"{k}-b6", "firstName": 123, "lastName": "Xexample"}
         ),  # 6 schema type
         singer.record(
             "patients", {"externalId": f"{k}-b7", "firstName": "NoLast"}
         ),  # 7 schema required
         singer.record(
-            "patients", {"mrn": f"{k}-b8", "firstName": "A", "lastName": "B"}
+            "patients", {"mrn": f"{k}-b8", "firstName": "A", "lastName": "Bexample"}
         ),  # 8 missing key property
         singer.schema("ehr_patients", LOOSE),
         singer.record(
-            "ehr_patients", {"firstName": "Nokey", "lastName": "Atall"}
+            "ehr_patients", {"firstName": "Nokey", "lastName": "Atallexample"}
         ),  # 9 no match key
         singer.record(
             "ehr_patients",
             {
                 "externalId": f"{k}-b10",
                 "firstName": "A",
-                "lastName": "B",
+                "lastName": "Bexample",
                 "favouriteColour": "teal-9931",
             },
         ),  # 10 unknown field
@@ -60,7 +61,7 @@ def bad_input(singer, key):
             {
                 "externalId": f"{k}-b11",
                 "firstName": "A",
-                "lastName": "B",
+                "lastName": "Bexample",
                 "birthDate": "yesterday-ish",
             },
         ),  # 11 bad date
@@ -69,7 +70,7 @@ def bad_input(singer, key):
             {
                 "externalId": f"{k}-b12",
                 "firstName": "A",
-                "lastName": "B",
+                "lastName": "Bexample",
                 "email": "no-at-sign-4471",
             },
         ),  # 12 bad email
@@ -78,14 +79,19 @@ def bad_input(singer, key):
         ),  # 13 Welkin 400 (lastName)
         singer.record(
             "ehr_patients",
-            {"externalId": f"{k}-amb-a", "mrn": f"{k}-amb-b", "firstName": "A", "lastName": "B"},
+            {
+                "externalId": f"{k}-amb-a",
+                "mrn": f"{k}-amb-b",
+                "firstName": "A",
+                "lastName": "Bexample",
+            },
         ),  # 14 ambiguous
         singer.record(
             "ehr_patients",
             {
                 "externalId": f"{k}-b15",
                 "firstName": "A",
-                "lastName": "B",
+                "lastName": "Bexample",
                 "createdAt": "2020-01-01T00:00:00Z",
                 "patientPrograms": [],
             },
@@ -197,7 +203,8 @@ def bad_input(singer, key):
         ),  # 30 Welkin 400 template
         singer.schema("patients_update_only", LOOSE),
         singer.record(
-            "patients_update_only", {"externalId": f"{k}-b31", "firstName": "A", "lastName": "B"}
+            "patients_update_only",
+            {"externalId": f"{k}-b31", "firstName": "A", "lastName": "Bexample"},
         ),  # 31 update mode, no match
         singer.schema("patients", STRICT_PATIENT, keys=["externalId"]),
         singer.record("patients", good_patients[2]),
@@ -245,15 +252,19 @@ def bad_input(singer, key):
 def test_bad_records_rejected_good_records_land(emu, config, key, singer, welkin, test_log_dir):
     # What Welkin already holds: two patients the ambiguous record's keys point at,
     # and a patient with two allergy records sharing one external_id.
-    welkin.create_patient({"externalId": f"{key}-amb-a", "firstName": "A", "lastName": "One"})
-    welkin.create_patient({"mrn": f"{key}-amb-b", "firstName": "B", "lastName": "Two"})
-    dup = welkin.create_patient({"externalId": f"{key}-dup-p", "firstName": "D", "lastName": "Up"})
+    welkin.create_patient(
+        {"externalId": f"{key}-amb-a", "firstName": "A", "lastName": "Oneexample"}
+    )
+    welkin.create_patient({"mrn": f"{key}-amb-b", "firstName": "B", "lastName": "Twoexample"})
+    dup = welkin.create_patient(
+        {"externalId": f"{key}-dup-p", "firstName": "D", "lastName": "Upexample"}
+    )
     for _ in range(2):
         welkin.create_cdt(dup["id"], "allergies", {"external_id": f"{key}-dup", "allergy": "Oat"})
     msgs, expected, good_patients, secrets = bad_input(singer, key)
     # The duplicate-holding patient is known to the feed by a source id.
     msgs.insert(5, singer.record("patients", {"id": f"{key}-src-dup", "externalId": f"{key}-dup-p",
-                                              "firstName": "D", "lastName": "Up"}))  # fmt: skip
+                                              "firstName": "D", "lastName": "Upexample"}))  # fmt: skip
     config.update(
         max_reject_ratio=1.0,
         streams={
@@ -308,9 +319,10 @@ def test_bad_records_rejected_good_records_land(emu, config, key, singer, welkin
 def test_reject_ratio_fails_the_run(emu, config, key, singer, test_log_dir):
     config["max_reject_ratio"] = 0.25
     records = [
-        {"externalId": f"{key}-{i}", "firstName": "A", "lastName": "B", "nope": 1} for i in range(3)
+        {"externalId": f"{key}-{i}", "firstName": "A", "lastName": "Bexample", "nope": 1}
+        for i in range(3)
     ]
-    records.append({"externalId": f"{key}-ok", "firstName": "A", "lastName": "B"})
+    records.append({"externalId": f"{key}-ok", "firstName": "A", "lastName": "Bexample"})
     config["streams"] = {"ehr_patients": {"resource": "patients"}}
     run = run_cli(config, singer.stream("ehr_patients", records), test_log_dir, "reject-ratio")
     assert run.returncode != 0

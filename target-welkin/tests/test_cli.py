@@ -13,8 +13,12 @@ def test_state_goes_out_once_the_records_before_it_are_written(
 ):
     # The second batch hits a 403 (a permission problem: fatal). The first STATE was
     # emitted after the first batch landed; the second never is.
-    first = [{"externalId": f"{key}-a{i}", "firstName": "A", "lastName": "B"} for i in range(5)]
-    second = [{"externalId": f"{key}-b{i}", "firstName": "A", "lastName": "B"} for i in range(5)]
+    first = [
+        {"externalId": f"{key}-a{i}", "firstName": "A", "lastName": "Bexample"} for i in range(5)
+    ]
+    second = [
+        {"externalId": f"{key}-b{i}", "firstName": "A", "lastName": "Bexample"} for i in range(5)
+    ]
     messages = [
         *singer.stream("patients", first, PATIENT_SCHEMA),
         singer.state({"bookmarks": {"patients": "first"}}),
@@ -35,7 +39,7 @@ def test_state_goes_out_once_the_records_before_it_are_written(
 
 def test_wrong_secret_stops_the_run_before_any_record(emu, config, key, singer, test_log_dir):
     config["secret_key"] = "not-the-secret-8c1d"
-    run = run_cli(config, singer.stream("patients", [{"externalId": f"{key}-x", "firstName": "A", "lastName": "B"}]),
+    run = run_cli(config, singer.stream("patients", [{"externalId": f"{key}-x", "firstName": "A", "lastName": "Bexample"}]),
                   test_log_dir, "wrong-secret")  # fmt: skip
     assert run.returncode != 0
     assert "refused the API client's secret" in run.stderr
@@ -55,10 +59,15 @@ def test_misconfigured_cdt_stops_the_run(emu, config, singer, test_log_dir):
 
 
 def test_dry_run_looks_up_and_writes_nothing(emu, config, key, singer, welkin, test_log_dir):
-    welkin.create_patient({"externalId": f"{key}-old", "firstName": "Old", "lastName": "Name"})
+    welkin.create_patient(
+        {"externalId": f"{key}-old", "firstName": "Old", "lastName": "Nameexample"}
+    )
     records = [
-        {"externalId": f"{key}-old", "firstName": "New", "lastName": "Name"},
-        *({"externalId": f"{key}-n{i}", "firstName": "A", "lastName": "B"} for i in range(3)),
+        {"externalId": f"{key}-old", "firstName": "New", "lastName": "Nameexample"},
+        *(
+            {"externalId": f"{key}-n{i}", "firstName": "A", "lastName": "Bexample"}
+            for i in range(3)
+        ),
     ]
     allergies = [{"patientId": f"{key}-n0", "external_id": f"{key}-a", "allergy": "Oat"}]
     config.update(dry_run=True, streams={"cdt_allergies": {"patient_key": "externalId"}})
@@ -98,7 +107,7 @@ def test_log_and_rejects_hold_no_values(emu, config, key, singer, test_log_dir):
         {
             "externalId": f"{key}-2",
             "firstName": f"{marker}bad",
-            "lastName": "X",
+            "lastName": "Xexample",
             "birthDate": f"{marker}date",
         },
         {"externalId": f"{key}-3", "firstName": f"{marker}nolast"},

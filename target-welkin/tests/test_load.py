@@ -12,7 +12,7 @@ def test_thousand_patients_one_write_each_then_none(emu, config, key, singer):
         {
             "externalId": f"{key}-{i}",
             "firstName": f"F{i}",
-            "lastName": "L",
+            "lastName": "Lexample",
             "birthDate": "1970-01-01",
         }
         for i in range(1000)

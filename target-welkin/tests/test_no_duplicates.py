@@ -17,7 +17,7 @@ POST_PATIENTS = "POST /{tenant}/{instance}/patients"
 
 def patients(key, count, **extra):
     return [
-        {"externalId": f"{key}-{i}", "firstName": f"F{i}", "lastName": "L", **extra}
+        {"externalId": f"{key}-{i}", "firstName": f"F{i}", "lastName": "Lexample", **extra}
         for i in range(count)
     ]
 
@@ -141,7 +141,8 @@ def test_ambiguous_create_failures_leave_no_duplicates(emu, config, key, singer,
 def test_one_key_is_never_written_twice_at_once(emu, config, key, singer, welkin):
     config["max_workers"] = 8
     same_key = [
-        {"externalId": f"{key}-same", "firstName": f"V{i}", "lastName": "L"} for i in range(25)
+        {"externalId": f"{key}-same", "firstName": f"V{i}", "lastName": "Lexample"}
+        for i in range(25)
     ]
     others = patients(key, 15)
     run = run_target(config, singer.stream("patients", [r for pair in zip(same_key, others, strict=False) for r in pair]

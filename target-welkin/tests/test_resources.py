@@ -19,14 +19,19 @@ def test_patients_create_update_unchanged(emu, config, key, singer, welkin):
         {
             "externalId": f"{key}-1",
             "firstName": "Ann",
-            "lastName": "Lee",
+            "lastName": "Leeexample",
             "birthDate": "1980-02-03",
         },
-        {"externalId": f"{key}-2", "firstName": "Bo", "lastName": "Ray", "email": "bo@example.org"},
+        {
+            "externalId": f"{key}-2",
+            "firstName": "Bo",
+            "lastName": "Rayexample",
+            "email": "bo@example.org",
+        },
         {
             "mrn": f"{key}-M3",
             "firstName": "Cy",
-            "lastName": "Ode",
+            "lastName": "Odeexample",
             "birthDate": "1990-07-01T00:00:00Z",
         },
     ]
@@ -75,7 +80,7 @@ def test_users_create_update_unchanged(emu, config, key, singer, welkin):
 
 def cdt_messages(singer, key, severity):
     patients = singer.stream(
-        "patients", [{"externalId": f"{key}-p", "firstName": "Di", "lastName": "Fo"}]
+        "patients", [{"externalId": f"{key}-p", "firstName": "Di", "lastName": "Foexample"}]
     )
     allergies = singer.stream(
         "allergies_feed",
@@ -140,7 +145,14 @@ def calendar_messages(singer, key, title):
         ),
         *singer.stream(
             "patients",
-            [{"id": f"{key}-p-src", "externalId": f"{key}-p", "firstName": "Ed", "lastName": "Gu"}],
+            [
+                {
+                    "id": f"{key}-p-src",
+                    "externalId": f"{key}-p",
+                    "firstName": "Ed",
+                    "lastName": "Guexample",
+                }
+            ],
         ),
         *singer.stream(
             "calendar_events",
@@ -256,7 +268,7 @@ def test_write_modes_and_null_handling(emu, config, key, singer, welkin):
         {
             "externalId": f"{key}-old",
             "firstName": "Old",
-            "lastName": "Name",
+            "lastName": "Nameexample",
             "phone": "+15550002222",
             "city": "Oslo",
         }
@@ -267,9 +279,9 @@ def test_write_modes_and_null_handling(emu, config, key, singer, welkin):
         "clearing": {"resource": "patients", "null_handling": "send"},
     }
     run = run_target(config, [
-        *singer.stream("inserts", [{"externalId": f"{key}-old", "firstName": "Changed", "lastName": "Name"},
-                                   {"externalId": f"{key}-new", "firstName": "New", "lastName": "One"}]),
-        *singer.stream("updates", [{"externalId": f"{key}-old", "firstName": "Updated", "lastName": "Name",
+        *singer.stream("inserts", [{"externalId": f"{key}-old", "firstName": "Changed", "lastName": "Nameexample"},
+                                   {"externalId": f"{key}-new", "firstName": "New", "lastName": "Oneexample"}]),
+        *singer.stream("updates", [{"externalId": f"{key}-old", "firstName": "Updated", "lastName": "Nameexample",
                                     "phone": None}]),
     ])  # fmt: skip
     assert run.summary["inserts"]["skipped"] == 1 and run.summary["inserts"]["created"] == 1
@@ -279,7 +291,7 @@ def test_write_modes_and_null_handling(emu, config, key, singer, welkin):
     assert after["firstName"] == "Updated"  # insert mode left it alone, update mode patched it
     assert after["phone"] == "+15550002222"  # null omitted by default
     run = run_target(config, singer.stream("clearing", [
-        {"externalId": f"{key}-old", "firstName": "Updated", "lastName": "Name", "phone": None}]))  # fmt: skip
+        {"externalId": f"{key}-old", "firstName": "Updated", "lastName": "Nameexample", "phone": None}]))  # fmt: skip
     assert run.summary["clearing"]["updated"] == 1
     cleared = welkin.patient_by("EID", f"{key}-old")
     assert cleared["phone"] is None and cleared["city"] == "Oslo"  # sent null clears; others kept
@@ -287,7 +299,9 @@ def test_write_modes_and_null_handling(emu, config, key, singer, welkin):
 
 def test_record_deleted_in_welkin_is_created_again(emu, config, key, singer, welkin):
     config["streams"] = {"cdt_allergies": {"patient_key": "externalId"}}
-    patient = welkin.create_patient({"externalId": f"{key}-p", "firstName": "A", "lastName": "B"})
+    patient = welkin.create_patient(
+        {"externalId": f"{key}-p", "firstName": "A", "lastName": "Bexample"}
+    )
     record = {"patientId": f"{key}-p", "external_id": f"{key}-a", "allergy": "Oat"}
     run_target(config, singer.stream("cdt_allergies", [record]))
     [created] = welkin.cdt_records(patient["id"], "allergies")
@@ -302,7 +316,7 @@ def test_record_deleted_in_welkin_is_created_again(emu, config, key, singer, wel
 def test_reload_into_the_same_instance_matches_by_welkin_id(emu, config, key, singer, welkin):
     # Patients without any external key, read back whole (as tap-welkin emits them), fed
     # to a target with an empty id map: each is matched by its own Welkin id.
-    made = [welkin.create_patient({"firstName": f"{key}", "lastName": f"L{i}", "birthDate": "1960-05-06"})
+    made = [welkin.create_patient({"firstName": f"{key}", "lastName": f"Lexample{i}", "birthDate": "1960-05-06"})
             for i in range(3)]  # fmt: skip
     records = [welkin.client.request("GET", f"patients/{p['id']}").json() for p in made]
     emu.reset_requests()

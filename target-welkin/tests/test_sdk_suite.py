@@ -50,7 +50,7 @@ def to_patients(prefix: str, key: str, first: str, **more: str) -> dict[str, obj
         "__key_properties__": ["externalId"],
         "externalId": f"'sdk-{prefix}-' + str({key})",
         "firstName": first,
-        "lastName": "'SDK'",
+        "lastName": "'Sdkexample'",
         **more,
         "__else__": None,
     }
