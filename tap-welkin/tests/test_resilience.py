@@ -16,7 +16,7 @@ TOKEN_ROUTE = "POST /{tenant}/admin/api_clients/{clientName}"
 def test_429_with_retry_after_and_5xx_are_survived(
     shared: EmulatorProcess, catalog: dict[str, Any], baseline: kit.TapRun
 ) -> None:
-    shared.set_faults(throttle_rate=0.25, retry_after=1, error_rate=0.2, drop_rate=0.05, seed=5)
+    shared.set_faults(throttle_rate=0.2, retry_after=1, error_rate=0.15, drop_rate=0.03, seed=5)
     run = kit.run_tap(kit.tap_config(shared), catalog=catalog, name="faults")
     assert run.records == baseline.records
     assert run.counts() == baseline.counts()
