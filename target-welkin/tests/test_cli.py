@@ -124,3 +124,28 @@ def test_log_and_rejects_hold_no_values(emu, config, key, singer, test_log_dir):
         assert marker not in text
         assert config["secret_key"] not in text
     assert "Bearer" not in run2.stderr
+
+
+def test_welkin_down_stops_the_run_and_state_stays_behind(
+    emu, config, key, singer, welkin, test_log_dir
+):
+    config["max_retries"] = 2
+    messages = [
+        *singer.stream(
+            "patients",
+            [{"externalId": f"{key}-1", "firstName": "A", "lastName": "Bexample"}],
+            PATIENT_SCHEMA,
+        ),
+        singer.state({"bookmarks": {"patients": "before"}}),
+        singer.record(
+            "patients", {"externalId": f"{key}-2", "firstName": "A", "lastName": "Bexample"}
+        ),
+        singer.state({"bookmarks": {"patients": "after"}}),
+    ]
+    emu.script_faults([{"action": "error", "status": 503, "method": "GET",
+                        "route": "/{tenant}/{instance}/patients/{patientId}", "times": -1}])  # fmt: skip
+    run = run_cli(config, messages, test_log_dir, "welkin-down")
+    assert run.returncode != 0
+    assert run.states == []  # nothing was written, so no STATE moved forward
+    assert "503" in run.stderr
+    assert read_rejects(config) == []  # an outage is not the record's fault
