@@ -290,3 +290,38 @@ def test_patching_calendar_event_id_relinks_the_encounter(api: Api) -> None:
         f"patients/{p['id']}/encounters/{enc['id']}", {"calendarEventId": "no-such-event"}
     )
     assert r.status_code == 400 and r.json()[0]["details"]["field"] == "calendarEventId"
+
+
+def test_create_encounter_linked_to_an_existing_event(api: Api) -> None:
+    host = api.active_user()
+    p = api.new_patient()
+    start = datetime(2026, 2, 1, 9, tzinfo=timezone.utc)
+    ev = api.post(
+        "calendar/events",
+        {
+            "startDateTime": iso(start),
+            "endDateTime": iso(start + timedelta(hours=1)),
+            "hostId": host["id"],
+            "eventType": "ENCOUNTER",
+        },
+    ).json()
+    before = api.get(
+        "calendar/events", params={"from": iso(start), "to": iso(start + timedelta(hours=1))}
+    ).json()
+    enc = api.post(
+        f"patients/{p['id']}/encounters",
+        {"templateName": "etmp-follow-up", "calendarEventId": ev["id"]},
+    )
+    assert enc.status_code == 201
+    body = enc.json()["jsonBody"]
+    assert body["calendarEventId"] == ev["id"] and body["calendarEvent"] == ev
+    assert body["ownerUserId"] == host["id"]
+    after = api.get(
+        "calendar/events", params={"from": iso(start), "to": iso(start + timedelta(hours=1))}
+    ).json()
+    assert after["totalElements"] == before["totalElements"]  # no second event
+    r = api.post(
+        f"patients/{p['id']}/encounters",
+        {"templateName": "etmp-follow-up", "calendarEventId": "nope"},
+    )
+    assert r.status_code == 400 and r.json()[0]["details"]["field"] == "calendarEventId"

@@ -138,7 +138,10 @@ def create_encounter(ctx: Ctx) -> Reply:
     with ctx.state.db.write() as (conn, clock):
         require_patient(conn, ctx, pid)
         event = insert_event(conn, clock, ctx, event_values) if event_values else None
-        owner = _user(conn, ctx, (event or {}).get("hostId") or values.get("ownerUserId"))
+        if event is None and values.get("calendarEventId"):
+            # Linking an existing event instead of scheduling a new one (what a copy does).
+            event = _existing_event(conn, ctx, values["calendarEventId"])
+        owner = _user(conn, ctx, values.get("ownerUserId") or (event or {}).get("hostId"))
         enc_id, disp_id = str(uuid.uuid4()), str(uuid.uuid4())
         ts = clock.tick_ms()
         body = encounter_body(enc_id, ts, actor_id, actor_name, values, event, owner, disp_id)
@@ -176,18 +179,21 @@ def update_encounter(ctx: Ctx) -> Reply:
     return raw_reply(text)
 
 
+def _existing_event(conn: sqlite3.Connection, ctx: Ctx, event_id: str) -> dict[str, Any]:
+    """The calendar event ``event_id``, or 400 naming ``calendarEventId``."""
+    try:
+        return load_event(conn, ctx, event_id)
+    except ApiError:
+        raise validation_errors(
+            "ENCOUNTER", [("calendarEventId", "unknown calendar event")]
+        ) from None
+
+
 def _link_event(
     conn: sqlite3.Connection, ctx: Ctx, body: dict[str, Any], event_id: str | None
 ) -> None:
     """Point the encounter at another calendar event (or none), refreshing the embedded copies."""
-    event = None
-    if event_id:
-        try:
-            event = load_event(conn, ctx, event_id)
-        except ApiError:
-            raise validation_errors(
-                "ENCOUNTER", [("calendarEventId", "unknown calendar event")]
-            ) from None
+    event = _existing_event(conn, ctx, event_id) if event_id else None
     start = parse_instant(event["startDateTime"]) if event else None
     end = parse_instant(event["endDateTime"]) if event else None
     body.update(
