@@ -325,3 +325,28 @@ def test_create_encounter_linked_to_an_existing_event(api: Api) -> None:
         {"templateName": "etmp-follow-up", "calendarEventId": "nope"},
     )
     assert r.status_code == 400 and r.json()[0]["details"]["field"] == "calendarEventId"
+
+
+def test_encounters_show_the_current_state_of_their_event(api: Api) -> None:
+    host = api.active_user()
+    p = api.new_patient()
+    start = datetime.now(timezone.utc) + timedelta(days=3)
+    appt = {
+        "startDateTime": iso(start),
+        "endDateTime": iso(start + timedelta(hours=1)),
+        "hostId": host["id"],
+    }
+    enc = api.post(
+        f"patients/{p['id']}/encounters",
+        {"templateName": "etmp-follow-up", "currentScheduledAppointment": appt},
+    ).json()
+    event_id = enc["jsonBody"]["calendarEventId"]
+    renamed = api.patch(f"calendar/events/{event_id}", {"eventTitle": "Moved"}).json()
+    now = api.get(f"patients/{p['id']}/encounters/{enc['id']}").json()["jsonBody"]
+    assert now["calendarEvent"] == now["currentScheduledAppointment"] == renamed
+    assert (
+        now["updated_at"] == enc["jsonBody"]["updated_at"]
+    )  # the encounter itself was not written
+    assert api.delete(f"calendar/events/{event_id}").status_code == 204  # future event: removed
+    gone = api.get(f"patients/{p['id']}/encounters/{enc['id']}").json()["jsonBody"]
+    assert gone["calendarEvent"] is None and gone["calendarEventId"] is None

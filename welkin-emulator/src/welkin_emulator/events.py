@@ -134,3 +134,18 @@ def disposition_envelope(  # noqa: PLR0917
         body.setdefault(f["name"], None)
     return cdt_envelope(disp_id, patient_id, DISPOSITION_CDT_ID, DISPOSITION_CDT_VERSION,
                         DISPOSITION_CDT_NAME, body)  # fmt: skip
+
+
+def embed_event(body: dict[str, Any], event: dict[str, Any] | None) -> None:
+    """Copy ``event`` (or nothing) into an encounter's ``jsonBody`` with the derived fields."""
+    start = parse_instant(event["startDateTime"]) if event else None
+    end = parse_instant(event["endDateTime"]) if event else None
+    body.update(
+        calendarEventId=event["id"] if event else None,
+        calendarEvent=event,
+        currentScheduledAppointment=event,
+        calendarEventStartDatetime=event["startDateTime"] if event else None,
+        localCalendarEventStartDatetime=format_local(start, None) if start is not None else None,
+        localStartDatetime=format_local(start, None) if start is not None else None,
+        localEndDatetime=format_local(end, None) if end is not None else None,
+    )

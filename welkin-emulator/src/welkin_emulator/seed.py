@@ -97,6 +97,7 @@ def _rows_for_patient(g: Gen, ctx: dict[str, Any], n: int, rec: dict[str, Any]) 
                 orjson.dumps(env).decode(),
             )
         )
+        ctx["links"].append((t, i, event["id"], enc_id))
         disp = disposition_envelope(disp_id, pid, enc_id, format_ms(created), host["id"], name)
         disp["jsonBody"]["updated_at"] = format_ms(g.unique_ms(created))
         ctx["records"].append(
@@ -185,6 +186,9 @@ _INSERTS = {
     "calendar_events": "INSERT INTO calendar_events(tenant, instance, id, external_id, start_at, "
     "end_at, status, event_type, participants, updated_at, body) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
 }
+_INSERTS["encounter_events"] = (
+    "INSERT INTO encounter_events(tenant, instance, event_id, encounter_id) VALUES(?,?,?,?)"
+)
 CHUNK = 5000  # patients generated and inserted per batch: bounded memory, few executemany calls
 
 
@@ -216,7 +220,7 @@ def seed_database(
     try:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("DELETE FROM users WHERE tenant=?", (tenant,))
-        for table in ("patients", "records", "calendar_events"):
+        for table in ("patients", "records", "calendar_events", "encounter_events"):
             conn.execute(f"DELETE FROM {table} WHERE tenant=? AND instance=?", (tenant, instance))  # noqa: S608 - table/column names are constants
         # Bulk loading into unindexed tables and indexing once at the end is several times
         # faster than maintaining seven indexes row by row.
@@ -232,7 +236,7 @@ def seed_database(
         )
         for first in range(0, patients, CHUNK):
             ctx: dict[str, Any] = {"tenant": tenant, "instance": instance, "active": active,
-                                   "records": [], "events": []}  # fmt: skip
+                                   "records": [], "events": [], "links": []}  # fmt: skip
             patient_rows = []
             for n in range(first, min(first + CHUNK, patients)):
                 rec = make_patient(g, n, users)
@@ -242,6 +246,7 @@ def seed_database(
             conn.executemany(_INSERTS["patients"], patient_rows)
             conn.executemany(_INSERTS["records"], ctx["records"])
             conn.executemany(_INSERTS["calendar_events"], ctx["events"])
+            conn.executemany(_INSERTS["encounter_events"], ctx["links"])
             counts["patients"] += len(patient_rows)
             for row in ctx["records"]:
                 counts[f"{row[2].lower()} records"] += 1

@@ -65,6 +65,14 @@ CREATE UNIQUE INDEX IF NOT EXISTS events_pk ON calendar_events(tenant, instance,
 CREATE INDEX IF NOT EXISTS events_start ON calendar_events(tenant, instance, start_at);
 CREATE INDEX IF NOT EXISTS events_updated ON calendar_events(tenant, instance, updated_at, id);
 CREATE INDEX IF NOT EXISTS events_eid ON calendar_events(tenant, instance, external_id);
+
+-- Which encounters embed which calendar event, so event writes can refresh the embedded copies.
+CREATE TABLE IF NOT EXISTS encounter_events (
+    tenant TEXT NOT NULL, instance TEXT NOT NULL, event_id TEXT NOT NULL,
+    encounter_id TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS encounter_events_event ON encounter_events(tenant, instance, event_id);
+CREATE INDEX IF NOT EXISTS encounter_events_encounter
+    ON encounter_events(tenant, instance, encounter_id);
 """
 
 

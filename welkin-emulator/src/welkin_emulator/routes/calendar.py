@@ -9,13 +9,14 @@ from typing import Any
 import orjson
 
 from ..errors import calendar_event_not_found, validation_errors
-from ..events import calendar_event
+from ..events import calendar_event, embed_event
 from ..http import Ctx, Reply, Router, empty_reply, raw_reply
 from ..pages import spring_page
 from ..records import CALENDAR_WRITABLE, participant
 from ..storage import Clock
 from ..timeutil import format_local, format_ms, now_ms, parse_instant
 from ..validation import validate_simple
+from .cdts import save_record
 from .common import actor, fetch_page, sort_clause
 
 _READ_ONLY = frozenset(
@@ -180,12 +181,58 @@ def create_event(ctx: Ctx) -> Reply:
 
 
 def save_event(conn: sqlite3.Connection, ctx: Ctx, event: dict[str, Any]) -> None:
-    """Write back an updated event."""
+    """Write back an updated event and refresh the encounters that embed it."""
     conn.execute(
         "UPDATE calendar_events SET external_id=?, start_at=?, end_at=?, status=?, event_type=?, "
         "participants=?, updated_at=?, body=? WHERE tenant=? AND instance=? AND id=?",
         (*_row_args(event), orjson.dumps(event).decode(), ctx.tenant, ctx.instance, event["id"]),
     )
+    refresh_encounters(conn, ctx, event["id"], event)
+
+
+def link_encounter(
+    conn: sqlite3.Connection, ctx: Ctx, encounter_id: str, event_id: str | None
+) -> None:
+    """Record that ``encounter_id`` embeds ``event_id`` (replacing any earlier link)."""
+    conn.execute(
+        "DELETE FROM encounter_events WHERE tenant=? AND instance=? AND encounter_id=?",
+        (ctx.tenant, ctx.instance, encounter_id),
+    )
+    if event_id:
+        conn.execute(
+            "INSERT INTO encounter_events(tenant, instance, event_id, encounter_id) "
+            "VALUES(?,?,?,?)",
+            (ctx.tenant, ctx.instance, event_id, encounter_id),
+        )
+
+
+def refresh_encounters(
+    conn: sqlite3.Connection, ctx: Ctx, event_id: str, event: dict[str, Any] | None
+) -> None:
+    """Re-embed ``event`` (None: removed) in every encounter linked to it.
+
+    Welkin joins the event at read time, so the encounter shows the current event; its own
+    ``updated_at`` does not change (the encounter record itself was not written).
+    """
+    rows = conn.execute(
+        "SELECT encounter_id FROM encounter_events WHERE tenant=? AND instance=? AND event_id=?",
+        (ctx.tenant, ctx.instance, event_id),
+    ).fetchall()
+    for (encounter_id,) in rows:
+        row = conn.execute(
+            "SELECT body FROM records WHERE tenant=? AND instance=? AND id=?",
+            (ctx.tenant, ctx.instance, encounter_id),
+        ).fetchone()
+        if row is None:
+            continue
+        env = orjson.loads(row[0])
+        embed_event(env["jsonBody"], event)
+        save_record(conn, ctx, env)
+    if event is None:
+        conn.execute(
+            "DELETE FROM encounter_events WHERE tenant=? AND instance=? AND event_id=?",
+            (ctx.tenant, ctx.instance, event_id),
+        )
 
 
 def update_event(ctx: Ctx) -> Reply:
@@ -229,6 +276,7 @@ def delete_event(ctx: Ctx) -> Reply:
                 "DELETE FROM calendar_events WHERE tenant=? AND instance=? AND id=?",
                 (ctx.tenant, ctx.instance, event["id"]),
             )
+            refresh_encounters(conn, ctx, event["id"], None)
     return empty_reply(204)
 
 

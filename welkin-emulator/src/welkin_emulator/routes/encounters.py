@@ -9,14 +9,20 @@ from typing import Any
 import orjson
 
 from ..errors import ApiError, dt_record_not_found, validation_errors
-from ..events import disposition_envelope, encounter_body, encounter_envelope, person_name
+from ..events import (
+    disposition_envelope,
+    embed_event,
+    encounter_body,
+    encounter_envelope,
+    person_name,
+)
 from ..formations import DISPOSITION_CDT_NAME, DISPOSITION_FORMATION, TEMPLATES_BY_NAME
 from ..http import Ctx, Reply, Router, empty_reply, json_reply, raw_reply
 from ..pages import meta_info_page
 from ..records import ENCOUNTER_STATUSES, USER_SCOPED_DROPPED, cdt_envelope
-from ..timeutil import format_local, format_ms, parse_instant
+from ..timeutil import format_local, format_ms
 from ..validation import validate_cdt_values, validate_simple
-from .calendar import insert_event, load_event, validate_event
+from .calendar import insert_event, link_encounter, load_event, validate_event
 from .cdts import insert_record, load_record, save_record
 from .common import actor, fetch_page, get_patient_row, require_patient, sort_clause
 
@@ -149,6 +155,7 @@ def create_encounter(ctx: Ctx) -> Reply:
             body["ownerUserId"] = values["ownerUserId"]
         env = encounter_envelope(enc_id, pid, body)
         text = insert_record(conn, ctx, "ENCOUNTER", env, owner=body["ownerUserId"])
+        link_encounter(conn, ctx, enc_id, body["calendarEventId"])
         disp = disposition_envelope(disp_id, pid, enc_id, clock.tick(), actor_id, actor_name)
         insert_record(conn, ctx, "DISPOSITION", disp)
     return raw_reply(text, 201)
@@ -170,7 +177,9 @@ def update_encounter(ctx: Ctx) -> Reply:
         if "activeUserId" in values:
             body["activeUserName"] = person_name(_user(conn, ctx, values["activeUserId"]))
         if "calendarEventId" in values:
-            _link_event(conn, ctx, body, values["calendarEventId"])
+            event_id = values["calendarEventId"]
+            embed_event(body, _existing_event(conn, ctx, event_id) if event_id else None)
+            link_encounter(conn, ctx, body["id"], event_id)
         ts = clock.tick_ms()
         body.update(updated_by=actor_id, updated_by_name=actor_name)
         body["updated_at"] = format_ms(ts)
@@ -189,23 +198,6 @@ def _existing_event(conn: sqlite3.Connection, ctx: Ctx, event_id: str) -> dict[s
         ) from None
 
 
-def _link_event(
-    conn: sqlite3.Connection, ctx: Ctx, body: dict[str, Any], event_id: str | None
-) -> None:
-    """Point the encounter at another calendar event (or none), refreshing the embedded copies."""
-    event = _existing_event(conn, ctx, event_id) if event_id else None
-    start = parse_instant(event["startDateTime"]) if event else None
-    end = parse_instant(event["endDateTime"]) if event else None
-    body.update(
-        calendarEvent=event,
-        currentScheduledAppointment=event,
-        calendarEventStartDatetime=event["startDateTime"] if event else None,
-        localCalendarEventStartDatetime=format_local(start, None) if start is not None else None,
-        localStartDatetime=format_local(start, None) if start is not None else None,
-        localEndDatetime=format_local(end, None) if end is not None else None,
-    )
-
-
 def delete_encounter(ctx: Ctx) -> Reply:
     """``DELETE patients/{pid}/encounters/{eid}`` → 200 empty; its disposition goes too."""
     with ctx.state.db.write() as (conn, _clock):
@@ -214,6 +206,7 @@ def delete_encounter(ctx: Ctx) -> Reply:
             "DELETE FROM records WHERE tenant=? AND instance=? AND id IN (?, ?)",
             (ctx.tenant, ctx.instance, env["id"], env["jsonBody"].get("dispositionId")),
         )
+        link_encounter(conn, ctx, env["id"], None)
     return empty_reply(200)
 
 
