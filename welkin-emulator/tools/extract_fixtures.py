@@ -4,7 +4,8 @@ Usage (from welkin-emulator/)::
 
     python tools/extract_fixtures.py ../../shared/welkin-recordings tests/fixtures/recordings.json
 
-The tests never run this and never read the recordings: they read the JSON this writes, which
+Needs PyYAML (not a dependency of the package). The tests never run this and never read the
+recordings: they read the JSON this writes, which
 keeps only facts (method, route template, status, headers, key sets per JSON path, JSON types and
 value formats, error bodies without dates, a few constants) and no personal values.
 """
