@@ -149,10 +149,15 @@ class EmulatorApp:
             await asyncio.sleep(plan.latency_s)
         if faults.rate_limited():
             plan = Plan(action="throttle", status=429, retry_after=faults.settings.retry_after)
+        if plan.action in ("drop", "timeout") and not plan.after:
+            await self._fault(plan, receive, send, method, template)
+            return
+        # Read the body even when answering with a fault, so the keep-alive connection stays
+        # in a clean state for the client's next request.
+        body = await read_body(receive)
         if plan.action and not plan.after:
             await self._fault(plan, receive, send, method, template)
             return
-        body = await read_body(receive)
         if match is None:
             reply = empty_reply(404)  # recorded: unknown route → 404, empty body
         else:
