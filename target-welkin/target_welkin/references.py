@@ -12,6 +12,7 @@ from __future__ import annotations
 import typing as t
 from dataclasses import dataclass
 
+from target_welkin.payload import FieldSpec, normalize
 from target_welkin.rejects import Code, Operation, RecordRejected
 
 Json = dict[str, t.Any]
@@ -34,6 +35,7 @@ EVENT_CREATE_FIELDS = (
     "participants",
 )
 
+DATETIME = FieldSpec("datetime")
 PLANNED = "(planned in this dry run)"
 """Stand-in Welkin id of a parent that a dry run would create."""
 
@@ -111,6 +113,9 @@ class EventReferences(Reference):
         out = dict(event)
         if self.within:
             out = {k: v for k, v in out.items() if k in EVENT_CREATE_FIELDS}
+        for name in ("startDateTime", "endDateTime"):
+            if self.within and out.get(name) is not None:
+                out[name] = normalize(self._name(name), DATETIME, out[name])
         if isinstance(out.get("hostId"), str):
             out["hostId"] = resolve("users", "id", out["hostId"], self._name("hostId"))
         if isinstance(out.get("participants"), list):

@@ -149,3 +149,20 @@ def test_welkin_down_stops_the_run_and_state_stays_behind(
     assert run.states == []  # nothing was written, so no STATE moved forward
     assert "503" in run.stderr
     assert read_rejects(config) == []  # an outage is not the record's fault
+
+
+def test_unusable_match_key_stops_the_run(emu, config, singer, test_log_dir):
+    config["streams"] = {"feed": {"resource": "patients", "match_keys": ["email"]}}
+    run = run_cli(
+        config, singer.stream("feed", [{"email": "a@example.org"}]), test_log_dir, "bad-key"
+    )
+    assert run.returncode != 0
+    assert "streams.feed.match_keys: ['email'] cannot match Welkin patients" in run.stderr
+    assert writes(emu.requests()) == 0
+
+
+def test_batch_messages_stop_the_run(emu, config, singer, test_log_dir):
+    batch = {"type": "BATCH", "stream": "patients", "encoding": {"format": "jsonl"}, "manifest": []}
+    run = run_cli(config, [singer.schema("patients"), batch], test_log_dir, "batch")
+    assert run.returncode != 0
+    assert "BATCH messages are not supported" in run.stderr

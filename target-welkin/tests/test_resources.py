@@ -222,7 +222,7 @@ def encounter_messages(singer, key, notes):
             "external_id": f"{key}-enc",
             "currentScheduledAppointment": {
                 "eventTitle": "Follow-up",
-                "startDateTime": "2030-02-01T10:00:00.000Z",
+                "startDateTime": "2030-02-01T11:00:00+01:00",
                 "endDateTime": "2030-02-01T10:30:00.000Z",
                 "hostId": f"{key}-u-src",
                 "participants": [
@@ -244,6 +244,8 @@ def test_encounters_create_update_unchanged(emu, config, key, singer, welkin):
     body = encounters[0]["jsonBody"]
     assert body["templateName"] == "etmp-follow-up" and body["notes"] == "first visit"
     assert body["calendarEventId"]  # Welkin created the appointment's event
+    [event] = [e for e in welkin.events() if e["id"] == body["calendarEventId"]]
+    assert event["startDateTime"] == "2030-02-01T10:00:00.000Z"  # sent in Welkin's format
 
     emu.reset_requests()
     assert (

@@ -30,6 +30,7 @@ from target_welkin.references import (
     resolve_all,
 )
 from target_welkin.rejects import Code, Operation, RecordRejected
+from target_welkin.settings import ConfigurationError
 from target_welkin.sinks.writes import WriteFlow
 
 if t.TYPE_CHECKING:
@@ -105,7 +106,13 @@ class WelkinSink(WriteFlow, Sink):
         self.welkin = target
         self.route: StreamRoute = target.route(stream_name)
         self.api: ResourceApi | None = None
-        self._unknown_warned: set[str] = set()
+        unusable = set(self.route.keys or ()) - set(self.key_fields)
+        if unusable and self.api_class is not None:
+            msg = (
+                f"streams.{stream_name}.match_keys: {sorted(unusable)} cannot match Welkin "
+                f"{self.resource}; use {list(self.key_fields)}"
+            )
+            raise ConfigurationError(msg)
         try:
             jsonschema.Draft7Validator.check_schema(schema)
             self._schema_validator: jsonschema.Draft7Validator | None = jsonschema.Draft7Validator(

@@ -185,6 +185,14 @@ class WriteFlow:
                 operation=Operation.MATCH,
                 error_code=Code.NOT_FOUND,
             )
+        if not prepared.key_values:
+            # Without a key, a create that fails ambiguously could not be checked
+            # before a retry: no create without one (source_id_as_key is off).
+            raise RecordRejected(
+                "no match key to create the record with (set one, or source_id_as_key)",
+                operation=Operation.CREATE,
+                error_code=Code.MISSING_KEY,
+            )
         if self.welkin.dry_run:
             self.welkin.plan_created(self.resource, identities, prepared)
             self.welkin.count(self.stream_name, "would_create")
