@@ -10,13 +10,13 @@ from functools import cached_property
 import welkin_client
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from singer_sdk.contrib.msgspec import MsgSpecWriter
 from welkin_client.errors import WelkinExportForbidden
 from welkin_client.http import WelkinClient
 
 from tap_welkin import streams
 from tap_welkin.auth import WelkinAuthenticator, build_authenticator
 from tap_welkin.bookmarks import format_timestamp, parse_lookback
+from tap_welkin.output import WelkinMessageWriter
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -36,7 +36,7 @@ class TapWelkin(Tap):
     package_name = "tap-welkin"
     # CDT streams come from the instance's formation, so discovery needs the API.
     dynamic_catalog = True
-    message_writer_class = MsgSpecWriter
+    message_writer_class = WelkinMessageWriter
 
     config_jsonschema = th.PropertiesList(
         *welkin_client.CONNECTION_PROPERTIES,
