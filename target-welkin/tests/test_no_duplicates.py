@@ -115,25 +115,41 @@ def test_ambiguous_create_failures_leave_no_duplicates(emu, config, key, singer,
             [{"patientId": f"{key}-0", "external_id": f"{key}-a", "allergy": "Oat"}],
         ),
         *singer.stream("calendar_events", [event]),
+        *singer.stream(
+            "encounters",
+            [
+                {
+                    "patientId": f"{key}-1",
+                    "external_id": f"{key}-enc",
+                    "templateName": "etmp-follow-up",
+                    "title": "T",
+                }
+            ],
+        ),
     ]
-    config["streams"] = {"cdt_allergies": {"patient_key": "externalId"}}
+    config["streams"] = {"cdt_allergies": {"patient_key": "externalId"},
+                         "encounters": {"patient_key": "externalId"}}  # fmt: skip
     routes = ["/{tenant}/admin/users", "/{tenant}/{instance}/patients",
-              "/{tenant}/{instance}/patients/{patientId}/cdts/{cdtName}", "/{tenant}/{instance}/calendar/events"]  # fmt: skip
+              "/{tenant}/{instance}/patients/{patientId}/cdts/{cdtName}",
+              "/{tenant}/{instance}/calendar/events",
+              "/{tenant}/{instance}/patients/{patientId}/encounters"]  # fmt: skip
     emu.script_faults([{**FAULTS[fault], "method": "POST", "route": r, "times": 1} for r in routes])
 
     run = run_target(config, messages)
 
-    assert sum(run.summary[s]["retried"] for s in run.summary) == 4
+    assert sum(run.summary[s]["retried"] for s in run.summary) == 5
     assert count_by_external_id(welkin, key) == {f"{key}-{i}": 1 for i in range(3)}
     patient = welkin.patient_by("EID", f"{key}-0")
     assert len(welkin.cdt_records(patient["id"], "allergies")) == 1
     assert len([e for e in welkin.events() if e["externalId"] == f"{key}-ev"]) == 1
     assert welkin.user(f"{key}-host") is not None
+    assert len(welkin.encounters(welkin.patient_by("EID", f"{key}-1")["id"])) == 1
     counts = emu.requests()
     if FAULTS[fault].get("after"):
         # The create landed; the recheck found it, so there was no second POST.
         assert counts[POST_PATIENTS] == 3
         assert counts["POST /{tenant}/admin/users"] == 1
+        assert counts["POST /{tenant}/{instance}/patients/{patientId}/encounters"] == 1
     else:
         assert counts[POST_PATIENTS] == 4  # refused before processing: sent again
 
