@@ -152,7 +152,7 @@ GROUPS = (
     ("marshal", "start-up (imports, compile)"),
     ("/logging/", "logging"),
     ("/copy.py", "copy.deepcopy"),
-    ("/re/", "regular expressions"),
+    ("/re/", "regular expressions (mostly compiled at start-up)"),
     ("builtins.compile", "start-up (imports, compile)"),
 )
 
