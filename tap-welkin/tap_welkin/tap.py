@@ -48,7 +48,7 @@ class TapWelkin(Tap):
         ),
         th.Property(
             "lookback_window",
-            th.StringType,
+            th.CustomType({"type": ["string", "number", "null"]}),
             title="Lookback window",
             description=(
                 "Re-read records updated this long before the bookmark, for late or "
