@@ -60,6 +60,13 @@ class IncrementalStream(WelkinStream):
         return self.tap.export_allowed(self.export_type)
 
     @property
+    def path(self) -> str:  # type: ignore[override]
+        """The route template this run reads, as the SDK's request metrics name it."""
+        if self.uses_export:
+            return f"export/{self.export_type}"
+        return self.rest_route.split(" ", 1)[1].removeprefix("/{tenant}/{instance}/")
+
+    @property
     @override
     def is_sorted(self) -> bool:
         # The export is ordered by (updatedAt, id), so its bookmark can resume

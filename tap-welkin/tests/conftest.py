@@ -15,6 +15,12 @@ import tap_welkin_testkit as kit  # noqa: E402
 from welkin_emulator.testing import EmulatorProcess  # noqa: E402
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _tap_logs_in_suite_folder(test_log_dir: Path) -> None:
+    """Subprocess stderr goes to the suite's ``test_log_dir``, which the hygiene scan reads."""
+    kit.LOG_DIR = test_log_dir
+
+
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[EmulatorProcess]:
     """The shared, read-only seeded emulator (faults cleared after each use)."""

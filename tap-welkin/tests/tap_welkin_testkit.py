@@ -27,9 +27,12 @@ SHARED_SEED = 11
 _shared: EmulatorProcess | None = None
 
 
+LOG_DIR: Path | None = None  # set from the root conftest's ``test_log_dir`` fixture
+
+
 def log_dir() -> Path:
-    """The suite's log folder (the root conftest sets it; a default keeps imports working)."""
-    folder = Path(
+    """The suite's log folder: ``test_log_dir``, or the same default before fixtures run."""
+    folder = LOG_DIR or Path(
         os.environ.get("WELKIN_TEST_LOG_DIR")
         or Path(__file__).resolve().parents[2] / "build" / "test-logs"
     )

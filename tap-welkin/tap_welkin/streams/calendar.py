@@ -46,7 +46,6 @@ class CalendarEventsStream(IncrementalStream):
     """
 
     name = "calendar_events"
-    path = "export/CALENDAR_EVENT"
     schema = schemas.CALENDAR_EVENT
     export_type = "CALENDAR_EVENT"
     rest_route = "GET /{tenant}/{instance}/calendar/events"

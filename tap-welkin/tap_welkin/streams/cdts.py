@@ -117,7 +117,6 @@ class CdtRecordsStream(IncrementalStream):
     """Every CDT record in Welkin's envelope; the one reader behind all CDT streams."""
 
     name = "cdt_records"
-    path = "export/CDT_RECORD"
     schema = schemas.CDT_RECORD
     export_type = "CDT_RECORD"
     rest_route = "GET /{tenant}/{instance}/patients/{patientId}/cdts/{cdtName}"

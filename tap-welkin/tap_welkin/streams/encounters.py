@@ -30,7 +30,6 @@ class EncountersStream(IncrementalStream):
     """
 
     name = "encounters"
-    path = "export/ENCOUNTER"
     schema = schemas.ENCOUNTER
     export_type = "ENCOUNTER"
     rest_route = "GET /{tenant}/{instance}/patients/{patientId}/encounters"

@@ -23,7 +23,6 @@ class PatientsStream(IncrementalStream):
     """Every patient, from ``export/PATIENT`` or ``POST by-filter/patients``."""
 
     name = "patients"
-    path = "export/PATIENT"
     schema = schemas.PATIENT
     export_type = "PATIENT"
     rest_route = "POST /{tenant}/{instance}/by-filter/patients"
