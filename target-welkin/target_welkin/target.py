@@ -43,7 +43,7 @@ from target_welkin.sinks import (
     UsersSink,
     WelkinSink,
 )
-from target_welkin.sinks.base import record_key
+from target_welkin.sinks.base import Prepared, record_key
 from target_welkin.summary import RunSummary
 
 if t.TYPE_CHECKING:
@@ -77,7 +77,7 @@ class TargetWelkin(Target):
         self._broken_schemas: set[str] = set()
         self._last_state_json: str | None = None
         self._routes: dict[str, StreamRoute] = {}
-        self._deferred: list[tuple[WelkinSink, t.Any]] = []
+        self._deferred: list[tuple[WelkinSink, Prepared]] = []
         if isinstance(self.message_reader, WelkinMessageReader):
             self.message_reader.on_malformed = self._malformed_line
 
@@ -203,7 +203,7 @@ class TargetWelkin(Target):
             self.idmap.record(resource, [identity], welkin_id)
         return welkin_id
 
-    def plan_created(self, resource: str, identities: t.Iterable[str], prepared: t.Any) -> None:  # noqa: ANN401
+    def plan_created(self, resource: str, identities: t.Iterable[str]) -> None:
         """Remember what a dry run would create, so its children count as creates too."""
         with self._lock:
             for identity in identities:
@@ -215,7 +215,7 @@ class TargetWelkin(Target):
         if not self.dry_run:
             self.idmap.record(resource, [f"id={source_id}"], welkin_id)
 
-    def defer(self, sink: WelkinSink, prepared: t.Any) -> None:  # noqa: ANN401
+    def defer(self, sink: WelkinSink, prepared: Prepared) -> None:
         """Keep a record whose parent is unknown for one more try after the input ends.
 
         Until then no STATE goes out (a deferred record is not written yet).

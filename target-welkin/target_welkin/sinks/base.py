@@ -31,7 +31,7 @@ from target_welkin.references import (
 )
 from target_welkin.rejects import Code, Operation, RecordRejected
 from target_welkin.settings import ConfigurationError
-from target_welkin.sinks.writes import WriteFlow
+from target_welkin.sinks.writes import WriteFlow, refusal
 
 if t.TYPE_CHECKING:
     from target_welkin.settings import StreamRoute
@@ -285,14 +285,5 @@ class WelkinSink(WriteFlow, Sink):
             self.welkin.reject(self.stream_name, prepared.key, rejected)
         except (WelkinAuthError, WelkinForbidden):
             raise  # credentials or permissions: nothing later can succeed
-        except WelkinAPIError as refused:  # 404 and other 4xx: this record only
-            self.welkin.reject(
-                self.stream_name,
-                prepared.key,
-                RecordRejected(
-                    str(refused),
-                    operation=getattr(refused, "operation", operation),
-                    error_code=refused.error_code,
-                    status=refused.status,
-                ),
-            )
+        except WelkinAPIError as refused:  # a lookup's 4xx: this record only
+            self.welkin.reject(self.stream_name, prepared.key, refusal(refused, operation))

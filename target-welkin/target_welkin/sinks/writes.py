@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typing as t
 
-from welkin_client.errors import WelkinNotFound, WelkinRejected
+from welkin_client.errors import WelkinAPIError, WelkinNotFound, WelkinRejected
 
 from target_welkin.client import Attempts, ResourceApi
 from target_welkin.payload import FieldSpec, plain, same_value
@@ -25,6 +25,13 @@ if t.TYPE_CHECKING:
     from target_welkin.target import TargetWelkin
 
 Json = dict[str, t.Any]
+
+
+def refusal(error: WelkinAPIError, operation: str) -> RecordRejected:
+    """The reject for a record Welkin refused (its status, errorCode and PHI-safe message)."""
+    return RecordRejected(
+        str(error), operation=operation, error_code=error.error_code, status=error.status
+    )
 
 
 class WriteFlow:
@@ -132,9 +139,9 @@ class WriteFlow:
             }
         try:
             self.patch(prepared, welkin_id, changed, payload, parent_id, identities)
-        except WelkinNotFound:
+        except WelkinNotFound as gone:
             if again:
-                raise
+                raise refusal(gone, Operation.UPDATE) from None
             # Deleted in Welkin since it was mapped: forgotten by patch(); find or create anew.
             self.upsert(prepared, payload, parent_id, again=True)
 
@@ -161,14 +168,12 @@ class WriteFlow:
             return
         try:
             self.api.update(welkin_id, plain(changed), parent_id, payload)
-        except WelkinNotFound as gone:
-            # Deleted in Welkin since it was mapped: forget the mapping.
+        except WelkinNotFound:
+            # Deleted in Welkin since it was mapped: forget the mapping (upsert goes on).
             self.welkin.idmap.forget(self.resource, welkin_id)
-            gone.operation = Operation.UPDATE  # type: ignore[attr-defined]
             raise
         except WelkinRejected as refused:
-            refused.operation = Operation.UPDATE  # type: ignore[attr-defined]
-            raise
+            raise refusal(refused, Operation.UPDATE) from None
         self.welkin.idmap.record(
             self.resource, identities, welkin_id, parent_id=parent_id, payload=payload
         )
@@ -194,7 +199,7 @@ class WriteFlow:
                 error_code=Code.MISSING_KEY,
             )
         if self.welkin.dry_run:
-            self.welkin.plan_created(self.resource, identities, prepared)
+            self.welkin.plan_created(self.resource, identities)
             self.welkin.count(self.stream_name, "would_create")
             return
         body = plain({k: v for k, v in payload.items() if k not in self.patch_only})
@@ -209,9 +214,8 @@ class WriteFlow:
             created, _ = self.welkin.writer.create_with_recheck(
                 self.api, body, parent_id, recheck, attempts
             )
-        except WelkinRejected as refused:
-            refused.operation = Operation.CREATE  # type: ignore[attr-defined]
-            raise
+        except (WelkinRejected, WelkinNotFound) as refused:
+            raise refusal(refused, Operation.CREATE) from None
         welkin_id = self.api.welkin_id(created)
         values = self.api.values(created)
         late = {
