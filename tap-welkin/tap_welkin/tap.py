@@ -10,7 +10,7 @@ from functools import cached_property
 import welkin_client
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from welkin_client.errors import WelkinExportForbidden
+from welkin_client.errors import WelkinExportForbidden, WelkinNotFound
 from welkin_client.http import WelkinClient
 
 from tap_welkin import streams
@@ -99,7 +99,8 @@ class TapWelkin(Tap):
     def export_allowed(self, export_type: str) -> bool:
         """Whether this API client may read ``export/{export_type}`` (asked once per type).
 
-        One request for an (empty) page from now on; a 403 means no export permission.
+        One request for an (empty) page from now on; a 403 means no export permission,
+        a 404 an export type this Welkin does not offer.
         """
         if export_type not in self._export_permission:
             try:
@@ -112,7 +113,8 @@ class TapWelkin(Tap):
                     },
                 )
                 allowed = True
-            except WelkinExportForbidden as exc:
+            except (WelkinExportForbidden, WelkinNotFound) as exc:
+                # 403: no export permission; 404: no such export on this Welkin.
                 self.logger.warning("Export API not available (%s); using list endpoints.", exc)
                 allowed = False
             self._export_permission[export_type] = allowed
