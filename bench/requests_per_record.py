@@ -283,6 +283,10 @@ def run(patients: int | None = None) -> BenchResult:
         "read that discovers the CDT streams (made on every run). Not shown there, because the "
         "counter cannot tell them from data pages: one `export/{type}?pageSize=1` permission "
         "probe per export type and run.",
+        "The emulator's export `start` is inclusive (spec section 11 lets it be either), so each "
+        "page after a feed's first repeats the boundary record, which the tap drops: 999 new "
+        "records a page, one page more than the floor when a feed is just over a multiple of "
+        "1000.",
         "The one-run floor counts one feed per export type (the CDT streams share "
         "`export/CDT_RECORD`) and users, each at least one request.",
         f"Changed through the API: {changed_total:,} records "
