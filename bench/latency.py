@@ -37,30 +37,40 @@ CLIENTS: list[tuple[str, tuple[str, ...]]] = [
 ]
 
 
-def run(patients: int | None = None, latency_ms: float = DEFAULT_LATENCY_MS) -> BenchResult:
-    """Time every client with and without injected latency."""
+def run(
+    patients: int | None = None, latency_ms: float = DEFAULT_LATENCY_MS, repeats: int = 1
+) -> BenchResult:
+    """Time every client with and without injected latency (best of ``repeats`` each)."""
     patients = patients or common.scaled(DEFAULT_PATIENTS)
     db = common.seeded_db(patients, "latency")
     rows: list[list[t.Any]] = []
-    # client → runs at 0 ms and at latency_ms
-    walls: dict[str, list[throughput.Run]] = {}
+    # (client, latency) → its fastest run
+    fastest: dict[tuple[str, float], throughput.Run] = {}
+
+    def keep(label: str, latency: float, run_: throughput.Run) -> None:
+        known = fastest.get((label, latency))
+        if known is None or run_.proc.wall_s < known.proc.wall_s:
+            fastest[(label, latency)] = run_
+
     with Emulator(db) as emu:
         config = common.write_json(common.WORK / "tap.latency.json", common.tap_config(emu))
         catalog = throughput.all_streams_catalog(config)
         records: int | None = None  # counted from the first tap run's output
-        for latency in (0.0, latency_ms):
-            emu.set_faults(latency_ms=latency)
-            common.log(f"latency {latency:.0f} ms, {patients} patients")
-            name = f"tap-latency-{latency:.0f}"
-            tap = throughput.run_tap(emu, config, catalog, records, name)
-            records = tap.records
-            walls.setdefault("tap-welkin", []).append(tap)
-            for label, args in CLIENTS:
-                slug = "-".join(a.strip("-") for a in args)
-                run_ = throughput.run_minimal(emu, f"minimal-{slug}-{latency:.0f}", *args)
-                walls.setdefault(label, []).append(run_)
+        for rep in range(repeats):
+            for latency in (0.0, latency_ms):
+                emu.set_faults(latency_ms=latency)
+                common.log(f"latency {latency:.0f} ms, {patients} patients, round {rep + 1}")
+                name = f"tap-latency-{latency:.0f}"
+                tap = throughput.run_tap(emu, config, catalog, records, name)
+                records = tap.records
+                keep("tap-welkin", latency, tap)
+                for label, args in CLIENTS:
+                    slug = "-".join(a.strip("-") for a in args)
+                    run_ = throughput.run_minimal(emu, f"minimal-{slug}-{latency:.0f}", *args)
+                    keep(label, latency, run_)
         emu.set_faults(latency_ms=0)
-    results = {label: (runs[0], runs[1]) for label, runs in walls.items()}
+    labels = ["tap-welkin", *(label for label, _ in CLIENTS)]
+    results = {label: (fastest[(label, 0.0)], fastest[(label, latency_ms)]) for label in labels}
     for label, (fast, slow) in results.items():
         paid = slow.proc.wall_s - fast.proc.wall_s
         floor = slow.requests * latency_ms / 1000
@@ -112,7 +122,9 @@ def run(patients: int | None = None, latency_ms: float = DEFAULT_LATENCY_MS) -> 
         f"({tap_paid / tap_slow.proc.wall_s:.0%} of its {tap_slow.proc.wall_s:.1f} s)."
     )
     notes = [
-        f"Seed: {patients:,} patients, {records:,} records. One run per client and latency.",
+        f"Seed: {patients:,} patients, {records or 0:,} records. Best of {repeats} run(s) per "
+        "client and latency; `latency paid` is a difference of two wall times, so it carries "
+        "the noise of both (a share over 100% is noise from a busy machine).",
         "The emulator sleeps asynchronously, so concurrent requests overlap their latency.",
         "tap-welkin reads its streams one after another and each export feed page after page "
         "(the next `start` is the previous page's `cursor.end`), so within a feed only "
@@ -130,8 +142,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--patients", type=int, help=f"default {DEFAULT_PATIENTS} x BENCH_SCALE")
     parser.add_argument("--latency-ms", type=float, default=DEFAULT_LATENCY_MS)
+    parser.add_argument("--repeats", type=int, default=1)
     args = parser.parse_args()
-    common.timed(lambda: run(args.patients, args.latency_ms)).print()
+    common.timed(lambda: run(args.patients, args.latency_ms, args.repeats)).print()
 
 
 if __name__ == "__main__":
