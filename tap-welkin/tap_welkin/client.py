@@ -7,6 +7,7 @@ import typing as t
 
 import msgspec
 import requests
+from singer_sdk.exceptions import RetriableAPIError
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.streams import RESTStream
 from welkin_client.auth import check_response
@@ -17,7 +18,9 @@ from welkin_client.pagination import (
     SpringPagePaginator,
     WelkinPaginator,
     cache_body,
+    response_body,
 )
+from welkin_client.paths import route_template
 from welkin_client.retry import log_backoff, wait_generator
 
 from tap_welkin.bookmarks import bound_for, parse_lookback
@@ -108,6 +111,16 @@ class WelkinStream(RESTStream[t.Any]):
     def validate_response(self, response: requests.Response) -> None:
         # Refreshes the token once on TOKEN_EXPIRED / NOT_VALID_JSON_WEB_TOKEN.
         check_response(response, self.tap.welkin.tokens)
+        # Decode here, inside the retry policy: a truncated or garbled body is
+        # retried like a dropped connection. msgspec is several times faster than
+        # json, and the paginator's end checks reuse the decoded body.
+        try:
+            cache_body(response, _decode(response.content or b"null"))
+        except msgspec.DecodeError:
+            request = response.request
+            where = f"{request.method} {route_template(request.url or '')}" if request else "?"
+            msg = f"Welkin API {response.status_code} sent a body that is not JSON on {where}"
+            raise RetriableAPIError(msg, response) from None
 
     @override
     def response_error_message(self, response: requests.Response) -> str:
@@ -156,10 +169,8 @@ class WelkinStream(RESTStream[t.Any]):
 
     @staticmethod
     def decode(response: requests.Response) -> t.Any:  # noqa: ANN401
-        """Decode a body once (msgspec), shared with the paginator's end checks."""
-        body = _decode(response.content)
-        cache_body(response, body)
-        return body
+        """The body decoded by ``validate_response``."""
+        return response_body(response)
 
     def fetch_pages(
         self,

@@ -26,6 +26,17 @@ def test_429_with_retry_after_and_5xx_are_survived(
     assert any(f" {code} " in run.stderr for code in ("500", "502", "503"))
 
 
+def test_malformed_json_is_retried(
+    shared: EmulatorProcess, catalog: dict[str, Any], baseline: kit.TapRun
+) -> None:
+    shared.script_faults(
+        [{"action": "malformed", "route": "/{tenant}/{instance}/export/{type}", "times": 3}]
+    )
+    run = kit.run_tap(kit.tap_config(shared), catalog=catalog, name="malformed")
+    assert run.records == baseline.records
+    assert "sent a body that is not JSON on GET /{tenant}/{instance}/export/{type}" in run.stderr
+
+
 def test_401_token_expired_is_refreshed_once(
     shared: EmulatorProcess, catalog: dict[str, Any], baseline: kit.TapRun
 ) -> None:
