@@ -182,6 +182,15 @@ class Load:
         """A table row."""
         total = self.counts.get("total", 0)
         budget = f"{self.budget:g}" if self.budget else "none"
+        if self.window_s < 1 or self.window_calls < 10:  # too few calls to call it a rate
+            rates = ["-", "-", "-", "-"]
+        else:
+            rates = [
+                f"{self.rate:.1f}",
+                f"{self.write_rate:.1f}",
+                f"{self.rate / self.budget:.2f}" if self.budget else "-",
+                f"{self.write_rate / self.budget:.2f}" if self.budget else "-",
+            ]
         return [
             self.label,
             budget,
@@ -192,10 +201,8 @@ class Load:
             f"{self.writes / self.records:.2f}" if self.records else "-",
             f"{self.window_s:.1f}",
             f"{self.proc.wall_s:.1f}",
-            f"{self.rate:.1f}",
-            f"{self.write_rate:.1f}",
-            f"{self.rate / self.budget:.2f}" if self.budget else "-",
-            f"{self.write_rate / self.budget:.2f}" if self.budget else "-",
+            f"{self.proc.cpu_s:.1f}",
+            *rates,
         ]
 
 
@@ -209,6 +216,7 @@ HEADERS = [
     "writes/record",
     "active s",
     "process wall s",
+    "target CPU s",
     "calls/s",
     "writes/s",
     "calls/s ÷ R",
