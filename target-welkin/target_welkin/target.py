@@ -78,6 +78,7 @@ class TargetWelkin(Target):
         self._last_state_json: str | None = None
         self._routes: dict[str, StreamRoute] = {}
         self._deferred: list[tuple[WelkinSink, Prepared]] = []
+        self._deferred_keys: set[str] = set()
         if isinstance(self.message_reader, WelkinMessageReader):
             self.message_reader.on_malformed = self._malformed_line
 
@@ -215,17 +216,25 @@ class TargetWelkin(Target):
         if not self.dry_run:
             self.idmap.record(resource, [f"id={source_id}"], welkin_id)
 
-    def defer(self, sink: WelkinSink, prepared: Prepared) -> None:
+    def defer(self, sink: WelkinSink, prepared: Prepared, keys: t.Iterable[str]) -> None:
         """Keep a record whose parent is unknown for one more try after the input ends.
 
-        Until then no STATE goes out (a deferred record is not written yet).
+        Until then no STATE goes out (a deferred record is not written yet), and
+        later records of the same keys wait with it, so input order is kept.
         """
         with self._lock:
             self._deferred.append((sink, prepared._replace(final=True)))
+            self._deferred_keys.update(keys)
+
+    def is_deferred(self, keys: t.Iterable[str]) -> bool:
+        """Whether an earlier record with one of ``keys`` waits for the end of the input."""
+        with self._lock:
+            return not self._deferred_keys.isdisjoint(keys)
 
     def _retry_deferred(self) -> None:
         with self._lock:
             deferred, self._deferred = self._deferred, []
+            self._deferred_keys.clear()
         if deferred:
             self.logger.info("Retrying %d records whose parent came later.", len(deferred))
         for sink, prepared in deferred:

@@ -42,8 +42,11 @@ class Singer:
     """Builds Singer message lines."""
 
     @staticmethod
-    def schema(stream: str, schema: dict[str, t.Any] | None = None, keys: list[str] | None = None,
-               ) -> dict[str, t.Any]:  # fmt: skip
+    def schema(
+        stream: str,
+        schema: dict[str, t.Any] | None = None,
+        keys: list[str] | None = None,
+    ) -> dict[str, t.Any]:
         props = schema or {"type": "object", "properties": {}, "additionalProperties": True}
         return {"type": "SCHEMA", "stream": stream, "schema": props, "key_properties": keys or []}
 
@@ -55,8 +58,12 @@ class Singer:
     def state(value: dict[str, t.Any]) -> dict[str, t.Any]:
         return {"type": "STATE", "value": value}
 
-    def stream(self, stream: str, records: t.Iterable[dict[str, t.Any]],
-               schema: dict[str, t.Any] | None = None) -> list[dict[str, t.Any]]:  # fmt: skip
+    def stream(
+        self,
+        stream: str,
+        records: t.Iterable[dict[str, t.Any]],
+        schema: dict[str, t.Any] | None = None,
+    ) -> list[dict[str, t.Any]]:
         """SCHEMA then one RECORD per record."""
         return [self.schema(stream, schema), *(self.record(stream, r) for r in records)]
 
@@ -85,8 +92,14 @@ def _summary_of(stderr: str) -> dict[str, dict[str, int]]:
     return {}
 
 
-def run_cli(config: dict[str, t.Any], messages: t.Iterable[dict[str, t.Any] | str], log_dir: Path,
-            name: str, *, timeout: float = 120) -> Run:  # fmt: skip
+def run_cli(
+    config: dict[str, t.Any],
+    messages: t.Iterable[dict[str, t.Any] | str],
+    log_dir: Path,
+    name: str,
+    *,
+    timeout: float = 120,
+) -> Run:
     """Run ``target-welkin --config`` as a subprocess; stderr is kept under ``log_dir``."""
     number = next(_runs)
     config_path = Path(str(config["state_dir"])).parent / f"config-{number}.json"
@@ -133,22 +146,33 @@ class WelkinReader:
 
     def __init__(self, emu: t.Any) -> None:  # noqa: ANN401
         self.client = WelkinClient(
-            {"tenant": emu.tenant, "instance": emu.instance, "api_client": emu.client_name,
-             "secret_key": emu.client_secret, "api_url": emu.url, "max_requests_per_second": 0}
-        )  # fmt: skip
+            {
+                "tenant": emu.tenant,
+                "instance": emu.instance,
+                "api_client": emu.client_name,
+                "secret_key": emu.client_secret,
+                "api_url": emu.url,
+                "max_requests_per_second": 0,
+            }
+        )
 
     def patients(self) -> list[dict[str, t.Any]]:
         return list(
             self.client.paginate(
-                "by-filter/patients", SpringPagePaginator(), method="POST", json={},
+                "by-filter/patients",
+                SpringPagePaginator(),
+                method="POST",
+                json={},
                 params={"size": 1000},
             )
-        )  # fmt: skip
+        )
 
     def patient_by(self, kind: str, value: str) -> dict[str, t.Any] | None:
         try:
-            return t.cast("dict[str, t.Any]", self.client.request(
-                "GET", f"patients/{value}", params={"type": kind}).json())  # fmt: skip
+            return t.cast(
+                "dict[str, t.Any]",
+                self.client.request("GET", f"patients/{value}", params={"type": kind}).json(),
+            )
         except WelkinNotFound:
             return None
 
@@ -156,22 +180,34 @@ class WelkinReader:
         return [p for p in self.patients() if p.get(field_name) == value]
 
     def cdt_records(self, patient_id: str, cdt: str) -> list[dict[str, t.Any]]:
-        return list(self.client.paginate(f"patients/{patient_id}/cdts/{cdt}",
-                                         NamedPagePaginator(), params={"size": 1000}))  # fmt: skip
+        return list(
+            self.client.paginate(
+                f"patients/{patient_id}/cdts/{cdt}", NamedPagePaginator(), params={"size": 1000}
+            )
+        )
 
     def encounters(self, patient_id: str) -> list[dict[str, t.Any]]:
-        return list(self.client.paginate(f"patients/{patient_id}/encounters",
-                                         MetaInfoPaginator(), params={"size": 1000}))  # fmt: skip
+        return list(
+            self.client.paginate(
+                f"patients/{patient_id}/encounters", MetaInfoPaginator(), params={"size": 1000}
+            )
+        )
 
     def events(self) -> list[dict[str, t.Any]]:
-        params = {"from": "2000-01-01T00:00:00.000Z", "to": "2100-01-01T00:00:00.000Z",
-                  "includeCancelled": "true", "size": 1000}  # fmt: skip
+        params = {
+            "from": "2000-01-01T00:00:00.000Z",
+            "to": "2100-01-01T00:00:00.000Z",
+            "includeCancelled": "true",
+            "size": 1000,
+        }
         return list(self.client.paginate("calendar/events", SpringPagePaginator(), params=params))
 
     def user(self, username: str) -> dict[str, t.Any] | None:
         try:
-            return t.cast("dict[str, t.Any]",
-                          self.client.request("GET", f"users/{username}", admin=True).json())  # fmt: skip
+            return t.cast(
+                "dict[str, t.Any]",
+                self.client.request("GET", f"users/{username}", admin=True).json(),
+            )
         except WelkinNotFound:
             return None
 
@@ -179,9 +215,13 @@ class WelkinReader:
         return t.cast("dict[str, t.Any]", self.client.request("POST", "patients", json=body).json())
 
     def patch_patient(self, patient_id: str, body: dict[str, t.Any]) -> dict[str, t.Any]:
-        return t.cast("dict[str, t.Any]",
-                      self.client.request("PATCH", f"patients/{patient_id}", json=body).json())  # fmt: skip
+        return t.cast(
+            "dict[str, t.Any]",
+            self.client.request("PATCH", f"patients/{patient_id}", json=body).json(),
+        )
 
     def create_cdt(self, patient_id: str, cdt: str, body: dict[str, t.Any]) -> dict[str, t.Any]:
-        return t.cast("dict[str, t.Any]", self.client.request(
-            "POST", f"patients/{patient_id}/cdts/{cdt}", json=body).json())  # fmt: skip
+        return t.cast(
+            "dict[str, t.Any]",
+            self.client.request("POST", f"patients/{patient_id}/cdts/{cdt}", json=body).json(),
+        )

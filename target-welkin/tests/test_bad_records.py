@@ -244,8 +244,17 @@ def bad_input(singer, key):
         f"external_id={k}-n30": ("VALIDATION_ERROR", "templateName"),
         f"externalId={k}-b31": ("NO_MATCH", "write mode update"),
     }
-    secrets = ["teal-9931", "yesterday-ish", "no-at-sign-4471", "red-8812", "Deadly-5521",
-               "tall-7734", "yes-3319", "31/12/2020", "2030-13-45"]  # fmt: skip
+    secrets = [
+        "teal-9931",
+        "yesterday-ish",
+        "no-at-sign-4471",
+        "red-8812",
+        "Deadly-5521",
+        "tall-7734",
+        "yes-3319",
+        "31/12/2020",
+        "2030-13-45",
+    ]
     return msgs, expected, good_patients, secrets
 
 
@@ -263,8 +272,18 @@ def test_bad_records_rejected_good_records_land(emu, config, key, singer, welkin
         welkin.create_cdt(dup["id"], "allergies", {"external_id": f"{key}-dup", "allergy": "Oat"})
     msgs, expected, good_patients, secrets = bad_input(singer, key)
     # The duplicate-holding patient is known to the feed by a source id.
-    msgs.insert(5, singer.record("patients", {"id": f"{key}-src-dup", "externalId": f"{key}-dup-p",
-                                              "firstName": "D", "lastName": "Upexample"}))  # fmt: skip
+    msgs.insert(
+        5,
+        singer.record(
+            "patients",
+            {
+                "id": f"{key}-src-dup",
+                "externalId": f"{key}-dup-p",
+                "firstName": "D",
+                "lastName": "Upexample",
+            },
+        ),
+    )
     config.update(
         max_reject_ratio=1.0,
         streams={

@@ -39,8 +39,14 @@ def test_state_goes_out_once_the_records_before_it_are_written(
 
 def test_wrong_secret_stops_the_run_before_any_record(emu, config, key, singer, test_log_dir):
     config["secret_key"] = "not-the-secret-8c1d"
-    run = run_cli(config, singer.stream("patients", [{"externalId": f"{key}-x", "firstName": "A", "lastName": "Bexample"}]),
-                  test_log_dir, "wrong-secret")  # fmt: skip
+    run = run_cli(
+        config,
+        singer.stream(
+            "patients", [{"externalId": f"{key}-x", "firstName": "A", "lastName": "Bexample"}]
+        ),
+        test_log_dir,
+        "wrong-secret",
+    )
     assert run.returncode != 0
     assert "refused the API client's secret" in run.stderr
     assert "not-the-secret-8c1d" not in run.stderr
@@ -113,11 +119,19 @@ def test_log_and_rejects_hold_no_values(emu, config, key, singer, test_log_dir):
         {"externalId": f"{key}-3", "firstName": f"{marker}nolast"},
     ]
     config["log_level"] = "DEBUG"
-    run = run_cli(config, [*singer.stream("ehr_patients", records), f'{{"broken {marker}'],
-                  test_log_dir, "hygiene")  # fmt: skip
+    run = run_cli(
+        config,
+        [*singer.stream("ehr_patients", records), f'{{"broken {marker}'],
+        test_log_dir,
+        "hygiene",
+    )
     config["streams"] = {"ehr_patients": {"resource": "patients"}}
-    run2 = run_cli(config, [*singer.stream("ehr_patients", records), f'{{"broken {marker}'],
-                   test_log_dir, "hygiene2")  # fmt: skip
+    run2 = run_cli(
+        config,
+        [*singer.stream("ehr_patients", records), f'{{"broken {marker}'],
+        test_log_dir,
+        "hygiene2",
+    )
     rejects = Path(str(config["rejects_path"])).read_text()
     assert len(read_rejects(config)) >= 3
     for text in (run.stderr, run2.stderr, rejects):
@@ -142,8 +156,17 @@ def test_welkin_down_stops_the_run_and_state_stays_behind(
         ),
         singer.state({"bookmarks": {"patients": "after"}}),
     ]
-    emu.script_faults([{"action": "error", "status": 503, "method": "GET",
-                        "route": "/{tenant}/{instance}/patients/{patientId}", "times": -1}])  # fmt: skip
+    emu.script_faults(
+        [
+            {
+                "action": "error",
+                "status": 503,
+                "method": "GET",
+                "route": "/{tenant}/{instance}/patients/{patientId}",
+                "times": -1,
+            }
+        ]
+    )
     run = run_cli(config, messages, test_log_dir, "welkin-down")
     assert run.returncode != 0
     assert run.states == []  # nothing was written, so no STATE moved forward

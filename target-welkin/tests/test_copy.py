@@ -15,29 +15,67 @@ from .conftest import make_config, read_rejects
 from .helpers import TARGET_BIN, WelkinReader, writes
 
 TAP_BIN = str(Path(sys.executable).with_name("tap-welkin"))
-PATIENT_FIELDS = ("firstName", "lastName", "middleName", "birthDate", "gender", "email", "phone",
-                  "mrn", "externalId", "city", "state", "zip", "timezone", "primaryLanguage")  # fmt: skip
-SYSTEM = {"id", "created_at", "created_by", "created_by_name", "updated_at", "updated_by",
-          "updated_by_name", "source_type", "source_name", "source_id", "external_guid"}  # fmt: skip
+PATIENT_FIELDS = (
+    "firstName",
+    "lastName",
+    "middleName",
+    "birthDate",
+    "gender",
+    "email",
+    "phone",
+    "mrn",
+    "externalId",
+    "city",
+    "state",
+    "zip",
+    "timezone",
+    "primaryLanguage",
+)
+SYSTEM = {
+    "id",
+    "created_at",
+    "created_by",
+    "created_by_name",
+    "updated_at",
+    "updated_by",
+    "updated_by_name",
+    "source_type",
+    "source_name",
+    "source_id",
+    "external_guid",
+}
 CDTS = ("allergies", "cdt-self-care", "cdt-vitals", "cdt-insurance")
 
 
 def pipe(source: EmulatorProcess, config: dict, log_dir: Path, name: str) -> tuple[int, int]:
     """Run ``tap-welkin | target-welkin``; return both exit codes."""
     tap_config = Path(str(config["state_dir"])).parent / "tap-config.json"
-    tap_config.write_text(json.dumps({
-        "tenant": source.tenant, "instance": source.instance, "api_client": source.client_name,
-        "secret_key": source.client_secret, "api_url": source.url,
-    }))  # fmt: skip
+    tap_config.write_text(
+        json.dumps(
+            {
+                "tenant": source.tenant,
+                "instance": source.instance,
+                "api_client": source.client_name,
+                "secret_key": source.client_secret,
+                "api_url": source.url,
+            }
+        )
+    )
     target_config = Path(str(config["state_dir"])).parent / "target-config.json"
     target_config.write_text(json.dumps(config))
-    with (log_dir / f"tap-welkin-{name}.stderr.log").open("w") as tap_err, \
-         (log_dir / f"target-welkin-{name}.stderr.log").open("w") as target_err:  # fmt: skip
+    with (
+        (log_dir / f"tap-welkin-{name}.stderr.log").open("w") as tap_err,
+        (log_dir / f"target-welkin-{name}.stderr.log").open("w") as target_err,
+    ):
         tap = subprocess.Popen(
             [TAP_BIN, "--config", str(tap_config)], stdout=subprocess.PIPE, stderr=tap_err
         )
-        target = subprocess.Popen([TARGET_BIN, "--config", str(target_config)], stdin=tap.stdout,
-                                  stdout=subprocess.DEVNULL, stderr=target_err)  # fmt: skip
+        target = subprocess.Popen(
+            [TARGET_BIN, "--config", str(target_config)],
+            stdin=tap.stdout,
+            stdout=subprocess.DEVNULL,
+            stderr=target_err,
+        )
         assert tap.stdout is not None
         tap.stdout.close()
         return tap.wait(120), target.wait(120)
@@ -51,8 +89,12 @@ def snapshot(reader: WelkinReader) -> dict:
     """What the copy must preserve, in terms that do not depend on either instance's ids."""
     patients = reader.patients()
     by_id = {p["id"]: patient_key(p) for p in patients}
-    users = {u["id"]: u["username"] for u in reader.client.paginate(
-        "users", MetaInfoPaginator(), params={"size": 1000}, admin=True)}  # fmt: skip
+    users = {
+        u["id"]: u["username"]
+        for u in reader.client.paginate(
+            "users", MetaInfoPaginator(), params={"size": 1000}, admin=True
+        )
+    }
     records = Counter()
     for p in patients:
         for cdt in CDTS:
@@ -65,9 +107,22 @@ def snapshot(reader: WelkinReader) -> dict:
             (x["participantRole"], users.get(x["participantId"]) or by_id.get(x["participantId"]))
             for x in e["participants"]
         )
-        events[json.dumps([e["eventTitle"], e["startDateTime"], e["endDateTime"], e["eventType"],
-                           e["eventStatus"], e["eventMode"], users.get(e["hostId"]), people],
-                          sort_keys=True, default=str)] += 1  # fmt: skip
+        events[
+            json.dumps(
+                [
+                    e["eventTitle"],
+                    e["startDateTime"],
+                    e["endDateTime"],
+                    e["eventType"],
+                    e["eventStatus"],
+                    e["eventMode"],
+                    users.get(e["hostId"]),
+                    people,
+                ],
+                sort_keys=True,
+                default=str,
+            )
+        ] += 1
     encounters = Counter(
         (
             by_id[p["id"]],
@@ -78,8 +133,12 @@ def snapshot(reader: WelkinReader) -> dict:
         for p in patients
         for enc in reader.encounters(p["id"])
     )
-    return {"patients": Counter(by_id.values()), "cdt_records": records, "events": events,
-            "encounters": encounters}  # fmt: skip
+    return {
+        "patients": Counter(by_id.values()),
+        "cdt_records": records,
+        "events": events,
+        "encounters": encounters,
+    }
 
 
 def test_tap_to_target_copy_yields_the_same_data(seeded_emulator, tmp_path, test_log_dir):

@@ -31,8 +31,14 @@ def count_by_external_id(welkin, key):
 def test_second_identical_run_makes_zero_write_calls(
     emu, config, key, singer, welkin, test_log_dir
 ):
-    config["streams"] = {"feed": {"resource": "cdt", "cdt": "allergies", "patient_field": "eid",
-                                  "patient_key": "externalId"}}  # fmt: skip
+    config["streams"] = {
+        "feed": {
+            "resource": "cdt",
+            "cdt": "allergies",
+            "patient_field": "eid",
+            "patient_key": "externalId",
+        }
+    }
     messages = [
         *singer.stream("patients", patients(key, 40), PATIENT_SCHEMA),
         *singer.stream(
@@ -71,8 +77,13 @@ def test_killed_run_rerun_leaves_no_duplicate_and_nothing_missing(
     config_path = tmp_path / "kill-config.json"
     config_path.write_text(json.dumps(config))
     with (test_log_dir / f"target-welkin-killed-{key}.stderr.log").open("w") as err:
-        proc = subprocess.Popen([TARGET_BIN, "--config", str(config_path)], stdin=subprocess.PIPE,
-                                stdout=subprocess.DEVNULL, stderr=err, text=True)  # fmt: skip
+        proc = subprocess.Popen(
+            [TARGET_BIN, "--config", str(config_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            text=True,
+        )
         assert proc.stdin is not None
         proc.stdin.write(lines_of(messages))
         proc.stdin.close()
@@ -104,9 +115,13 @@ FAULTS = {
 def test_ambiguous_create_failures_leave_no_duplicates(emu, config, key, singer, welkin, fault):
     config["request_timeout"] = 1
     user = {"username": f"{key}-host", "email": f"{key}@example.org"}
-    event = {"externalId": f"{key}-ev", "startDateTime": "2031-01-01T09:00:00Z",
-             "endDateTime": "2031-01-01T09:30:00Z", "hostId": f"{key}-u",
-             "participants": [{"participantId": f"{key}-u", "participantRole": "psm"}]}  # fmt: skip
+    event = {
+        "externalId": f"{key}-ev",
+        "startDateTime": "2031-01-01T09:00:00Z",
+        "endDateTime": "2031-01-01T09:30:00Z",
+        "hostId": f"{key}-u",
+        "participants": [{"participantId": f"{key}-u", "participantRole": "psm"}],
+    }
     messages = [
         *singer.stream("users", [{**user, "id": f"{key}-u"}]),
         *singer.stream("patients", patients(key, 3), PATIENT_SCHEMA),
@@ -127,12 +142,17 @@ def test_ambiguous_create_failures_leave_no_duplicates(emu, config, key, singer,
             ],
         ),
     ]
-    config["streams"] = {"cdt_allergies": {"patient_key": "externalId"},
-                         "encounters": {"patient_key": "externalId"}}  # fmt: skip
-    routes = ["/{tenant}/admin/users", "/{tenant}/{instance}/patients",
-              "/{tenant}/{instance}/patients/{patientId}/cdts/{cdtName}",
-              "/{tenant}/{instance}/calendar/events",
-              "/{tenant}/{instance}/patients/{patientId}/encounters"]  # fmt: skip
+    config["streams"] = {
+        "cdt_allergies": {"patient_key": "externalId"},
+        "encounters": {"patient_key": "externalId"},
+    }
+    routes = [
+        "/{tenant}/admin/users",
+        "/{tenant}/{instance}/patients",
+        "/{tenant}/{instance}/patients/{patientId}/cdts/{cdtName}",
+        "/{tenant}/{instance}/calendar/events",
+        "/{tenant}/{instance}/patients/{patientId}/encounters",
+    ]
     emu.script_faults([{**FAULTS[fault], "method": "POST", "route": r, "times": 1} for r in routes])
 
     run = run_target(config, messages)
@@ -161,8 +181,14 @@ def test_one_key_is_never_written_twice_at_once(emu, config, key, singer, welkin
         for i in range(25)
     ]
     others = patients(key, 15)
-    run = run_target(config, singer.stream("patients", [r for pair in zip(same_key, others, strict=False) for r in pair]
-                                           + same_key[15:], PATIENT_SCHEMA))  # fmt: skip
+    run = run_target(
+        config,
+        singer.stream(
+            "patients",
+            [r for pair in zip(same_key, others, strict=False) for r in pair] + same_key[15:],
+            PATIENT_SCHEMA,
+        ),
+    )
     assert run.summary["patients"]["created"] == 16
     counts = emu.requests()
     assert counts[POST_PATIENTS] == 16  # one create for the shared key, despite 8 writers
@@ -171,3 +197,36 @@ def test_one_key_is_never_written_twice_at_once(emu, config, key, singer, welkin
         welkin.patients_with("externalId", f"{key}-same")[0]["firstName"] == "V24"
     )  # input order kept
     assert max(count_by_external_id(welkin, key).values()) == 1
+
+
+def test_records_waiting_for_a_late_parent_keep_their_order(emu, config, key, singer, welkin):
+    # The allergy comes before its patient (as tap-welkin orders streams); a newer
+    # version of the same allergy comes after the patient. The newer one must win.
+    allergy = {"patientId": f"{key}-src-p", "external_id": f"{key}-a", "allergy": "Oat"}
+    messages = [
+        *singer.stream("cdt_allergies", [{**allergy, "severity": "Mild"}]),
+        singer.state({"at": "allergies"}),
+        *singer.stream(
+            "patients",
+            [
+                {
+                    "id": f"{key}-src-p",
+                    "externalId": f"{key}-p",
+                    "firstName": "A",
+                    "lastName": "Bexample",
+                }
+            ],
+        ),
+        singer.record("cdt_allergies", {**allergy, "severity": "Severe"}),
+        singer.state({"at": "end"}),
+    ]
+    run = run_target(config, messages)
+    patient = welkin.patient_by("EID", f"{key}-p")
+    records = welkin.cdt_records(patient["id"], "allergies")
+    assert [r["jsonBody"]["severity"] for r in records] == ["Severe"]
+    assert (
+        run.summary["cdt_allergies"]["created"] == 1
+        and run.summary["cdt_allergies"]["updated"] == 1
+    )
+    # The first STATE waited for the deferred record; only the last one went out.
+    assert run.states == [{"at": "end"}]

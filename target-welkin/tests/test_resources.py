@@ -280,20 +280,49 @@ def test_write_modes_and_null_handling(emu, config, key, singer, welkin):
         "updates": {"resource": "patients", "write_mode": "update"},
         "clearing": {"resource": "patients", "null_handling": "send"},
     }
-    run = run_target(config, [
-        *singer.stream("inserts", [{"externalId": f"{key}-old", "firstName": "Changed", "lastName": "Nameexample"},
-                                   {"externalId": f"{key}-new", "firstName": "New", "lastName": "Oneexample"}]),
-        *singer.stream("updates", [{"externalId": f"{key}-old", "firstName": "Updated", "lastName": "Nameexample",
-                                    "phone": None}]),
-    ])  # fmt: skip
+    run = run_target(
+        config,
+        [
+            *singer.stream(
+                "inserts",
+                [
+                    {"externalId": f"{key}-old", "firstName": "Changed", "lastName": "Nameexample"},
+                    {"externalId": f"{key}-new", "firstName": "New", "lastName": "Oneexample"},
+                ],
+            ),
+            *singer.stream(
+                "updates",
+                [
+                    {
+                        "externalId": f"{key}-old",
+                        "firstName": "Updated",
+                        "lastName": "Nameexample",
+                        "phone": None,
+                    }
+                ],
+            ),
+        ],
+    )
     assert run.summary["inserts"]["skipped"] == 1 and run.summary["inserts"]["created"] == 1
     assert run.summary["updates"]["updated"] == 1
     after = welkin.patient_by("EID", f"{key}-old")
     assert after["id"] == existing["id"]
     assert after["firstName"] == "Updated"  # insert mode left it alone, update mode patched it
     assert after["phone"] == "+15550002222"  # null omitted by default
-    run = run_target(config, singer.stream("clearing", [
-        {"externalId": f"{key}-old", "firstName": "Updated", "lastName": "Nameexample", "phone": None}]))  # fmt: skip
+    run = run_target(
+        config,
+        singer.stream(
+            "clearing",
+            [
+                {
+                    "externalId": f"{key}-old",
+                    "firstName": "Updated",
+                    "lastName": "Nameexample",
+                    "phone": None,
+                }
+            ],
+        ),
+    )
     assert run.summary["clearing"]["updated"] == 1
     cleared = welkin.patient_by("EID", f"{key}-old")
     assert cleared["phone"] is None and cleared["city"] == "Oslo"  # sent null clears; others kept
@@ -318,8 +347,12 @@ def test_record_deleted_in_welkin_is_created_again(emu, config, key, singer, wel
 def test_reload_into_the_same_instance_matches_by_welkin_id(emu, config, key, singer, welkin):
     # Patients without any external key, read back whole (as tap-welkin emits them), fed
     # to a target with an empty id map: each is matched by its own Welkin id.
-    made = [welkin.create_patient({"firstName": f"{key}", "lastName": f"Lexample{i}", "birthDate": "1960-05-06"})
-            for i in range(3)]  # fmt: skip
+    made = [
+        welkin.create_patient(
+            {"firstName": f"{key}", "lastName": f"Lexample{i}", "birthDate": "1960-05-06"}
+        )
+        for i in range(3)
+    ]
     records = [welkin.client.request("GET", f"patients/{p['id']}").json() for p in made]
     emu.reset_requests()
     run = run_target(config, singer.stream("patients", records))

@@ -230,8 +230,11 @@ class TestWelkinTargetSdk(SdkTargetTests):  # type: ignore[misc,valid-type]
     def _emulator_config(self, emulator):
         if not SDK_CONFIG:
             state = tempfile.mkdtemp(prefix="target-welkin-sdk-")
-            SDK_CONFIG.update(make_config(emulator, Path(state) / "state"),
-                              stream_maps=STREAM_MAPS, max_reject_ratio=0.0)  # fmt: skip
+            SDK_CONFIG.update(
+                make_config(emulator, Path(state) / "state"),
+                stream_maps=STREAM_MAPS,
+                max_reject_ratio=0.0,
+            )
 
     @pytest.fixture
     def resource(self, emulator):

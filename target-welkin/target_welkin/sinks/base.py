@@ -167,11 +167,16 @@ class WelkinSink(WriteFlow, Sink):
         """Check and shape the record, then queue its write behind any write sharing a key."""
         self.submit(self.prepare(record))
 
-    def submit(self, prepared: Prepared) -> None:
-        """Queue the write behind every earlier write sharing one of its keys."""
+    def own_keys(self, prepared: Prepared) -> list[str]:
+        """Scheduler keys of the record's own identities."""
         keys = [self.lock_key(prepared, k, v) for k, v in prepared.key_values]
         if prepared.source_id:
             keys.append(lock_key(self.resource, "id", prepared.source_id))
+        return keys
+
+    def submit(self, prepared: Prepared) -> None:
+        """Queue the write behind every earlier write sharing one of its keys."""
+        keys = self.own_keys(prepared)
         if prepared.parent:
             keys.append(lock_key(str(self.parent_resource), *prepared.parent))
         keys += reference_keys(prepared.payload, self.references)
@@ -265,6 +270,11 @@ class WelkinSink(WriteFlow, Sink):
     def write(self, prepared: Prepared) -> None:
         """Write one record; rejects are recorded here, anything else is fatal for the run."""
         operation = Operation.RESOLVE
+        own_keys = self.own_keys(prepared)
+        if not prepared.final and self.welkin.is_deferred(own_keys):
+            # An earlier record of this key waits for its parent: keep the input order.
+            self.welkin.defer(self, prepared, own_keys)
+            return
         try:
             parent_id = None
             if prepared.parent:
@@ -280,7 +290,7 @@ class WelkinSink(WriteFlow, Sink):
             if rejected.error_code == Code.UNKNOWN_PARENT and not prepared.final:
                 # The parent may come later in the input (tap-welkin sends patients
                 # after their CDT records): try again once the input is read.
-                self.welkin.defer(self, prepared)
+                self.welkin.defer(self, prepared, own_keys)
                 return
             self.welkin.reject(self.stream_name, prepared.key, rejected)
         except (WelkinAuthError, WelkinForbidden):
