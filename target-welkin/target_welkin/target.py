@@ -67,6 +67,13 @@ class TargetWelkin(Target):
 
     config_jsonschema = CONFIG_SCHEMA
 
+    @override
+    @classmethod
+    def append_builtin_config(cls, config_jsonschema: dict[str, t.Any]) -> None:
+        """The SDK's built-in settings but ``load_method``: writes are always upserts by key."""
+        super().append_builtin_config(config_jsonschema)
+        config_jsonschema["properties"].pop("load_method", None)
+
     def __init__(self, **kwargs: t.Any) -> None:
         """Set up counters; connections open with the first stream."""
         super().__init__(**kwargs)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from .conftest import read_rejects
-from .helpers import PATIENT_SCHEMA, run_cli
+from .helpers import PATIENT_SCHEMA, run_cli, run_target
 
 STRICT_PATIENT = {**PATIENT_SCHEMA, "required": ["lastName"]}
 LOOSE = {"type": "object", "properties": {}, "additionalProperties": True}
@@ -347,3 +347,26 @@ def test_reject_ratio_fails_the_run(emu, config, key, singer, test_log_dir):
     assert run.returncode != 0
     assert "max_reject_ratio" in run.stderr
     assert len(read_rejects(config)) == 3
+
+
+def test_validate_records_off_skips_only_the_schema_check(emu, config, key, singer, welkin):
+    # The SCHEMA is wrong about firstName, the value fits Welkin: with validate_records
+    # off it lands; Welkin's own field checks still apply.
+    schema = {
+        "type": "object",
+        "properties": {"externalId": {"type": "string"}, "firstName": {"type": "integer"}},
+    }
+    config["validate_records"] = False
+    records = [
+        {"externalId": f"{key}-1", "firstName": "Text", "lastName": "Okexample"},
+        {
+            "externalId": f"{key}-2",
+            "firstName": "Text",
+            "lastName": "Okexample",
+            "birthDate": "soon",
+        },
+    ]
+    run = run_target(config, singer.stream("patients", records, schema))
+    assert run.summary["patients"]["created"] == 1 and run.summary["patients"]["invalid"] == 1
+    assert welkin.patient_by("EID", f"{key}-1")["firstName"] == "Text"
+    assert [r["errorCode"] for r in read_rejects(config)] == ["WRONG_TYPE"]

@@ -147,6 +147,8 @@ class WelkinSink(WriteFlow, Sink):
                 error_code=Code.INVALID_SCHEMA,
                 invalid=True,
             )
+        if not self.validate_schema:  # validate_records: false
+            return record
         error = next(iter(self._schema_validator.iter_errors(record)), None)
         if error is not None:
             path = "/".join(str(p) for p in error.absolute_path)
