@@ -252,7 +252,8 @@ def fallback_table(patients: int) -> str:
                 ]
             )
     headers = ["path", "records", "requests", "requests/patient", "records/request", "wall s"]
-    return markdown_table(headers, rows)
+    table: str = markdown_table(headers, rows)
+    return table
 
 
 def run(patients: int | None = None) -> BenchResult:
