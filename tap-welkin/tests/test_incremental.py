@@ -124,25 +124,47 @@ def _interrupted_run(config: dict[str, Any], stop_when: Any) -> tuple[list[dict[
     return kept, kept[-1]["value"]
 
 
-def test_interrupted_run_resumes_without_losing_records(own: EmulatorProcess) -> None:
+def _mid_patients(state: dict[str, Any]) -> bool:
+    bookmark = state.get("bookmarks", {}).get("patients", {})
+    return bookmark.get("complete") is False and "replication_key_value" in bookmark
+
+
+def _mid_cdts(state: dict[str, Any]) -> bool:
+    return any(
+        name.startswith("cdt_") and b.get("complete") is False and "progress_markers" in b
+        for name, b in state.get("bookmarks", {}).items()
+    )
+
+
+@pytest.mark.parametrize("stop_when", [_mid_patients, _mid_cdts], ids=["patients", "cdts"])
+def test_interrupted_run_resumes_without_losing_records(
+    own: EmulatorProcess,
+    stop_when: Any,  # noqa: ANN401
+) -> None:
     config = kit.tap_config(own, page_size=5)
     api = kit.WelkinApi(own)
-    truth = {
+    truth: dict[str, set[str]] = {
         "calendar_events": {i["id"] for i in api.export("CALENDAR_EVENT")},
         "patients": {i["id"] for i in api.export("PATIENT")},
         "encounters": {i["id"] for i in api.export("ENCOUNTER")},
     }
+    for item in api.export("CDT_RECORD"):
+        truth.setdefault(kit_cdt_stream(item["cdtName"]), set()).add(item["id"])
 
-    def mid_patients(state: dict[str, Any]) -> bool:
-        bookmark = state.get("bookmarks", {}).get("patients", {})
-        return bookmark.get("complete") is False and "replication_key_value" in bookmark
-
-    kept, state = _interrupted_run(config, mid_patients)
+    kept, state = _interrupted_run(config, stop_when)
     before = kit.records_by_stream(kept)
-    assert 0 < len(before["patients"]) < len(truth["patients"])
     resumed = kit.run_tap(config, state=state, name="resumed")
     for stream, ids in truth.items():
         got = set(before.get(stream, {})) | set(resumed.records.get(stream, {}))
         assert got == ids, f"{stream} lost records"
-    # Resumed from the bookmark rather than from scratch (at most one page again).
-    assert len(resumed.records["patients"]) <= len(truth["patients"]) - len(before["patients"]) + 5
+    cdt_streams = [s for s in truth if s.startswith("cdt_")]
+    if stop_when is _mid_cdts:
+        assert sum(len(before.get(s, {})) for s in cdt_streams) < sum(
+            len(truth[s]) for s in cdt_streams
+        ), "the run was not interrupted inside the CDT read"
+    if stop_when is _mid_patients:
+        assert 0 < len(before["patients"]) < len(truth["patients"])
+        # Resumed from the bookmark rather than from scratch (at most one page again).
+        assert (
+            len(resumed.records["patients"]) <= len(truth["patients"]) - len(before["patients"]) + 5
+        )
