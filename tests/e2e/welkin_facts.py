@@ -1,0 +1,72 @@
+"""What an emulator holds, read through the API (the oracle of the end-to-end tests)."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+from welkin_client import WelkinClient
+from welkin_client.pagination import ExportCursorPaginator, SpringPagePaginator
+
+
+def client(url: str) -> WelkinClient:
+    """A client for the emulator's default tenant, instance and API client."""
+    return WelkinClient(
+        {
+            "api_url": url,
+            "tenant": "demo",
+            "instance": "sandbox",
+            "api_client": "DEMOCLIENT",
+            "secret_key": "demo-secret",
+            "max_requests_per_second": 0,
+        }
+    )
+
+
+def cdt_stream(cdt_name: str) -> str:
+    """tap-welkin's stream name for a CDT."""
+    return "cdt_" + re.sub(r"[^a-z0-9]+", "_", cdt_name.lower()).strip("_")
+
+
+def exported(api: WelkinClient, resource: str) -> list[dict[str, Any]]:
+    return list(
+        api.paginate(
+            f"export/{resource}",
+            ExportCursorPaginator(None),
+            params={"pageSize": 1000},
+            token_param="start",
+        )
+    )
+
+
+def stream_counts(url: str) -> dict[str, int]:
+    """Records per tap-welkin stream that the emulator holds."""
+    api = client(url)
+    counts: dict[str, int] = {
+        "patients": len(exported(api, "PATIENT")),
+        "encounters": len(exported(api, "ENCOUNTER")),
+        "calendar_events": len(exported(api, "CALENDAR_EVENT")),
+    }
+    users = api.request("GET", "users", admin=True, params={"size": 1}).json()
+    counts["users"] = users["metaInfo"]["totalElements"]
+    by_cdt = Counter(item["cdtName"] for item in exported(api, "CDT_RECORD"))
+    for definition in api.request("GET", "formations/current/cdts").json():
+        counts[cdt_stream(definition["name"])] = by_cdt.get(definition["name"], 0)
+    api.close()
+    return counts
+
+
+def patients(url: str) -> list[dict[str, Any]]:
+    api = client(url)
+    found = list(
+        api.paginate(
+            "by-filter/patients",
+            SpringPagePaginator(),
+            method="POST",
+            json={},
+            params={"size": 1000},
+        )
+    )
+    api.close()
+    return found
