@@ -105,10 +105,8 @@ class IncrementalStream(WelkinStream):
         self.stream_state[COMPLETE_KEY] = True
 
     def shape(self, item: Record) -> Record:
-        """A Welkin item as a record (an export item may lack a top-level ``updatedAt``)."""
-        if item.get("updatedAt") is None:
-            item["updatedAt"] = export_updated_at(item)
-        return item
+        """A Welkin item as a record: CDT-style items get top-level timestamps."""
+        return surface_timestamps(item)
 
     def rest_records(self, bound: Bound) -> Iterable[Record]:
         """The fallback read: every item updated at or after ``bound`` (more is fine)."""
@@ -179,8 +177,9 @@ class IncrementalStream(WelkinStream):
 def surface_timestamps(item: Record) -> Record:
     """Copy ``jsonBody.created_at/updated_at`` of a CDT-style record to ``createdAt/updatedAt``.
 
-    Per-patient reads have no top-level timestamps, export items have them; both
-    end up with the same columns, and ``updatedAt`` is the replication key.
+    Per-patient reads have no top-level timestamps, export items should have them
+    (spec 11.1, but be tolerant); both end up with the same columns, and
+    ``updatedAt`` is the replication key. Other items are returned unchanged.
     """
     body = item.get("jsonBody")
     if isinstance(body, dict):

@@ -23,7 +23,7 @@ from welkin_client.pagination import NamedPagePaginator
 from tap_welkin import schemas
 from tap_welkin.bookmarks import COMPLETE_KEY, Bound, lowest
 from tap_welkin.client import WelkinStream
-from tap_welkin.extraction import IncrementalStream, surface_timestamps
+from tap_welkin.extraction import IncrementalStream
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -142,7 +142,7 @@ class CdtRecordsStream(IncrementalStream):
         item = next(iterator, None)
         while item is not None:
             following = next(iterator, None)  # look ahead, to flush after the last record
-            record = self.shape(surface_timestamps(item))
+            record = self.shape(item)
             child = wanted.get(str(record.get("cdtName")))
             if child is not None and child.run_bound.keeps(record.get("updatedAt")):
                 child.pending.append(flatten(record))

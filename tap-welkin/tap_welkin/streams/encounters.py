@@ -8,7 +8,7 @@ import typing as t
 from welkin_client.pagination import MetaInfoPaginator
 
 from tap_welkin import schemas
-from tap_welkin.extraction import IncrementalStream, surface_timestamps
+from tap_welkin.extraction import IncrementalStream
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -38,11 +38,10 @@ class EncountersStream(IncrementalStream):
     @override
     def rest_records(self, bound: Bound) -> Iterator[dict[str, t.Any]]:
         # Welkin has no date filter on this list: read every patient's encounters.
-        for item in self.for_each_patient(
+        return self.for_each_patient(
             lambda patient_id: self.fetch_pages(
                 f"patients/{patient_id}/encounters",
                 MetaInfoPaginator(),
                 params={"size": self.page_size},
             )
-        ):
-            yield surface_timestamps(item)
+        )
