@@ -1,5 +1,8 @@
 """The list envelopes, assembled from stored JSON text without re-encoding records.
 
+Bodies are read from SQLite as bytes (``CAST(body AS BLOB)``) and joined as bytes: no UTF-8
+decode into Python strings and encode back, which is a fifth of the cost of a 1000-record page.
+
 Shapes (spec §3, recorded key order):
 
 * Spring page: ``{"content", "pageable", "last", "totalElements", "totalPages", "first",
@@ -17,9 +20,9 @@ from collections.abc import Sequence
 import orjson
 
 
-def json_array(items: Sequence[str]) -> str:
+def json_array(items: Sequence[bytes]) -> bytes:
     """Join stored JSON texts into a JSON array."""
-    return "[" + ",".join(items) + "]"
+    return b"[" + b",".join(items) + b"]"
 
 
 def _sort_obj(sorted_: bool) -> dict[str, bool]:
@@ -27,8 +30,8 @@ def _sort_obj(sorted_: bool) -> dict[str, bool]:
 
 
 def spring_page(
-    items: Sequence[str], page: int, size: int, total: int, sorted_: bool = False
-) -> str:
+    items: Sequence[bytes], page: int, size: int, total: int, sorted_: bool = False
+) -> bytes:
     """A Spring Data ``Page`` around ``items`` (JSON texts)."""
     total_pages = (total + size - 1) // size if size else 0
     last = (page + 1) * size >= total
@@ -52,24 +55,24 @@ def spring_page(
             "size": size,
             "empty": len(items) == 0,
         }
-    ).decode()
-    return '{"content":' + json_array(items) + "," + head[1:]
+    )
+    return b'{"content":' + json_array(items) + b"," + head[1:]
 
 
 def named_page(  # noqa: PLR0917
-    name: str, items: Sequence[str], page: int, size: int, total: int, sorted_: bool = False
-) -> str:
+    name: str, items: Sequence[bytes], page: int, size: int, total: int, sorted_: bool = False
+) -> bytes:
     """``{"name": name, "data": <Spring page>}`` (CDT records per patient)."""
     return (
-        '{"name":'
-        + orjson.dumps(name).decode()
-        + ',"data":'
+        b'{"name":'
+        + orjson.dumps(name)
+        + b',"data":'
         + spring_page(items, page, size, total, sorted_)
-        + "}"
+        + b"}"
     )
 
 
-def meta_info_page(items: Sequence[str], page: int, size: int, total: int) -> str:
+def meta_info_page(items: Sequence[bytes], page: int, size: int, total: int) -> bytes:
     """``{"data": [...], "metaInfo": {...}}`` (users, encounters)."""
     total_pages = (total + size - 1) // size if size else 0
     meta = orjson.dumps(
@@ -82,11 +85,13 @@ def meta_info_page(items: Sequence[str], page: int, size: int, total: int) -> st
             "firstPage": page == 0,
             "totalPages": total_pages,
         }
-    ).decode()
-    return '{"data":' + json_array(items) + ',"metaInfo":' + meta + "}"
+    )
+    return b'{"data":' + json_array(items) + b',"metaInfo":' + meta + b"}"
 
 
-def cursor_page(items: Sequence[str], start: str | None, end: str | None, has_next: bool) -> str:
+def cursor_page(
+    items: Sequence[bytes], start: str | None, end: str | None, has_next: bool
+) -> bytes:
     """``{"data": [...], "cursor": {"start", "end", "hasNext"}}`` (export)."""
-    cursor = orjson.dumps({"start": start, "end": end, "hasNext": has_next}).decode()
-    return '{"data":' + json_array(items) + ',"cursor":' + cursor + "}"
+    cursor = orjson.dumps({"start": start, "end": end, "hasNext": has_next})
+    return b'{"data":' + json_array(items) + b',"cursor":' + cursor + b"}"

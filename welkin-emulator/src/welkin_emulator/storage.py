@@ -84,6 +84,9 @@ def connect(path: str | Path) -> sqlite3.Connection:
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=30000")
     conn.execute("PRAGMA cache_size=-65536")
+    # Memory-mapped reads: a 1000-record page touches ~1000 scattered table pages, and mmap
+    # halves the cost compared with one pread() per page. Address space only, not RAM.
+    conn.execute("PRAGMA mmap_size=1073741824")
     return conn
 
 

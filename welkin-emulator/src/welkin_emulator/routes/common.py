@@ -24,7 +24,7 @@ def fetch_page(  # noqa: PLR0917
     order: str,
     page: int,
     size: int,
-) -> tuple[list[str], int]:
+) -> tuple[list[bytes], int]:
     """Stored JSON bodies of one page plus the total count (``where`` is built by the caller).
 
     Totals are cached per query and data generation: COUNT(*) over 100,000 patients costs more
@@ -42,7 +42,7 @@ def fetch_page(  # noqa: PLR0917
             _COUNTS.clear()
         _COUNTS[key] = (gen, int(total))
     rows = conn.execute(
-        f"SELECT body FROM {table} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608 - table/column names are constants
+        f"SELECT CAST(body AS BLOB) FROM {table} WHERE {where} ORDER BY {order} LIMIT ? OFFSET ?",  # noqa: S608 - table/column names are constants
         [*params, size, page * size],
     ).fetchall()
     return [r[0] for r in rows], int(total)

@@ -118,7 +118,7 @@ def list_user_encounters(ctx: Ctx) -> Reply:
         body["patientInfo"] = {"patientId": env["patientId"], "firstName": patient.get("firstName"),
                                "lastName": patient.get("lastName")}  # fmt: skip
         reduced.append(orjson.dumps(cdt_envelope(env["id"], env["patientId"], None, None, None,
-                                                 body)).decode())  # fmt: skip
+                                                 body)))  # fmt: skip
     return raw_reply(meta_info_page(reduced, page, size, total))
 
 

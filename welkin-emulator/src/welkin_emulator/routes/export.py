@@ -48,7 +48,8 @@ def export(ctx: Ctx) -> Reply:
     if start:
         where += " AND updated_at>=?"
         params.append(start)
-    cols = "body, updated_at, created_at" if append else "body, updated_at, NULL"
+    body = "CAST(body AS BLOB)"
+    cols = f"{body}, updated_at, created_at" if append else f"{body}, updated_at, NULL"
     rows = ctx.state.db.conn.execute(
         f"SELECT {cols} FROM {table} WHERE {where} ORDER BY updated_at, id LIMIT ?",  # noqa: S608 - table/column names are constants
         [*params, size + 1],
@@ -56,7 +57,8 @@ def export(ctx: Ctx) -> Reply:
     has_next = len(rows) > size
     rows = rows[:size]
     if append:
-        items = [f'{b[:-1]},"createdAt":"{c}","updatedAt":"{u}"}}' for b, u, c in rows]
+        # The stored envelope ends with "}": splice the two timestamps in before it.
+        items = [b[:-1] + f',"createdAt":"{c}","updatedAt":"{u}"}}'.encode() for b, u, c in rows]
     else:
         items = [r[0] for r in rows]
     end = rows[-1][1] if rows else start
