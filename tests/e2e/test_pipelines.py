@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from pipeline_kit import Meltano, duckdb_query, emulator_env
 from postgres import postgres_server
 from welkin_emulator.testing import EmulatorProcess
 from welkin_facts import client, exported, patients, stream_counts
-
-from conftest import Meltano, duckdb_query, emulator_env
 
 ROOT = Path(__file__).resolve().parents[2]
 CORE_FIELDS = ("firstName", "lastName", "birthDate", "gender", "email", "phone")

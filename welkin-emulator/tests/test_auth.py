@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from conftest import Api
+from emulator_kit import Api
 
 from welkin_emulator.testing import EmulatorProcess
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 import requests
-from conftest import Api, load_fixture
 from contract import PATIENT_NEWER_KEYS, check_exchange
+from emulator_kit import Api, load_fixture
 
 RECORDINGS = {r["recording"]: r for r in load_fixture("recordings.json")}
 Scenario = Callable[[Api], list[requests.Response]]

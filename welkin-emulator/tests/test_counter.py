@@ -6,7 +6,7 @@ import concurrent.futures
 
 import pytest
 import requests
-from conftest import Api
+from emulator_kit import Api
 
 
 def test_counts_per_method_and_route_template(api: Api) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Api, load_fixture
 from contract import OPTIONAL_KEYS
+from emulator_kit import Api, load_fixture
 
 ENV = load_fixture("envelopes.json")
 REC = {r["recording"]: r["exchanges"] for r in load_fixture("recordings.json")}

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import requests
-from conftest import Api
+from emulator_kit import Api
 
 from welkin_emulator.testing import EmulatorProcess, seed_database
 

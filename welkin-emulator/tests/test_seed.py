@@ -10,7 +10,7 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import Api
+from emulator_kit import Api
 
 from welkin_emulator.testing import seed_database
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import Api
+from emulator_kit import Api
 
 SECRET = "S3cr3t-PHI-Value"  # a marker that must never appear in an error body
 
