@@ -20,6 +20,7 @@ if t.TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
 Json = dict[str, t.Any]
+T = t.TypeVar("T")
 
 # Welkin's ``type`` switch of GET patients/{key} per external key field.
 PATIENT_KEY_TYPES = {"externalId": "EID", "externalGuid": "EGUID", "mrn": "MRN"}
@@ -60,10 +61,10 @@ class ResourceApi:
         raise NotImplementedError
 
     def update(self, welkin_id: str, body: Json, parent_id: str | None, payload: Json) -> Json:
-        """PATCH ``body`` (only changed fields) onto the resource."""
+        """PATCH ``body`` (only changed fields) onto the resource, once."""
         return t.cast(
             "Json",
-            self.client.request("PATCH", self.item_path(welkin_id, parent_id), json=body).json(),
+            self.client.send("PATCH", self.item_path(welkin_id, parent_id), json=body).json(),
         )
 
     @staticmethod
@@ -124,9 +125,9 @@ class UsersApi(ResourceApi):
         return t.cast("Json", self.client.send("POST", "users", json=body, admin=True).json())
 
     def update(self, welkin_id: str, body: Json, parent_id: str | None, payload: Json) -> Json:
-        """``PATCH admin/users/{username}``: Welkin patches users by username."""
+        """``PATCH admin/users/{username}`` once: Welkin patches users by username."""
         path = f"users/{_seg(str(payload['username']))}"
-        return t.cast("Json", self.client.request("PATCH", path, json=body, admin=True).json())
+        return t.cast("Json", self.client.send("PATCH", path, json=body, admin=True).json())
 
 
 class CalendarEventsApi(ResourceApi):
@@ -257,6 +258,15 @@ class WelkinWriter:
                 if landed is not None:
                     return landed, True
             return api.create(body, parent_id), False
+
+        return self.client.retrying(attempt)
+
+    def counted(self, call: Callable[[], T], attempts: Attempts) -> T:
+        """``call`` under the shared retry policy, counting attempts (a patch is idempotent)."""
+
+        def attempt() -> T:
+            attempts.count += 1
+            return call()
 
         return self.client.retrying(attempt)
 

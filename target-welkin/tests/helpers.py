@@ -106,7 +106,9 @@ def run_cli(
     config_path.parent.mkdir(parents=True, exist_ok=True)
     config_path.write_text(json.dumps(config))
     stderr_path = log_dir / f"target-welkin-{name}-{number}.stderr.log"
-    with stderr_path.open("w") as err:
+    log_dir.mkdir(parents=True, exist_ok=True)
+    # Read back through the open handle: the shared log folder may be cleaned meanwhile.
+    with stderr_path.open("w+") as err:
         done = subprocess.run(
             [TARGET_BIN, "--config", str(config_path)],
             input=lines_of(messages),
@@ -117,7 +119,8 @@ def run_cli(
             check=False,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
-    stderr = stderr_path.read_text()
+        err.seek(0)
+        stderr = err.read()
     states = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     return Run(done.returncode, states, stderr, _summary_of(stderr))
 

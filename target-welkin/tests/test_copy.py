@@ -63,6 +63,7 @@ def pipe(source: EmulatorProcess, config: dict, log_dir: Path, name: str) -> tup
     )
     target_config = Path(str(config["state_dir"])).parent / "target-config.json"
     target_config.write_text(json.dumps(config))
+    log_dir.mkdir(parents=True, exist_ok=True)
     with (
         (log_dir / f"tap-welkin-{name}.stderr.log").open("w") as tap_err,
         (log_dir / f"target-welkin-{name}.stderr.log").open("w") as target_err,

@@ -76,6 +76,7 @@ def test_killed_run_rerun_leaves_no_duplicate_and_nothing_missing(
     emu.set_faults(latency_ms=15)  # slow enough to kill it mid-way
     config_path = tmp_path / "kill-config.json"
     config_path.write_text(json.dumps(config))
+    test_log_dir.mkdir(parents=True, exist_ok=True)
     with (test_log_dir / f"target-welkin-killed-{key}.stderr.log").open("w") as err:
         proc = subprocess.Popen(
             [TARGET_BIN, "--config", str(config_path)],

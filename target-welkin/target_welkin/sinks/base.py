@@ -13,11 +13,8 @@ import typing as t
 
 import jsonschema
 from singer_sdk.sinks import Sink
-from welkin_client.errors import (
-    WelkinAPIError,
-    WelkinAuthError,
-    WelkinForbidden,
-)
+from typing_extensions import override
+from welkin_client.errors import WelkinAPIError, WelkinAuthError, WelkinForbidden
 
 from target_welkin.client import ResourceApi
 from target_welkin.payload import FieldSpec, normalize
@@ -36,8 +33,6 @@ from target_welkin.sinks.writes import WriteFlow, refusal
 if t.TYPE_CHECKING:
     from target_welkin.settings import StreamRoute
     from target_welkin.target import TargetWelkin
-
-from typing_extensions import override
 
 Json = dict[str, t.Any]
 

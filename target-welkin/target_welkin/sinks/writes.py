@@ -166,8 +166,12 @@ class WriteFlow:
         if self.welkin.dry_run:
             self.welkin.count(self.stream_name, "would_update")
             return
+        attempts = Attempts()
+        api = self.api
         try:
-            self.api.update(welkin_id, plain(changed), parent_id, payload)
+            self.welkin.writer.counted(
+                lambda: api.update(welkin_id, plain(changed), parent_id, payload), attempts
+            )
         except WelkinNotFound:
             # Deleted in Welkin since it was mapped: forget the mapping (upsert goes on).
             self.welkin.idmap.forget(self.resource, welkin_id)
@@ -178,6 +182,8 @@ class WriteFlow:
             self.resource, identities, welkin_id, parent_id=parent_id, payload=payload
         )
         self.welkin.count(self.stream_name, "updated")
+        if attempts.count > 1:
+            self.welkin.count(self.stream_name, "retried")
 
     def create(
         self, prepared: Prepared, payload: Json, parent_id: str | None, identities: list[str]
@@ -225,9 +231,18 @@ class WriteFlow:
         }
         if late:
             # Fields Welkin sets itself on create (an encounter's status), or a create
-            # found by a recheck that carried older values.
+            # found by a recheck that carried older values. Map the id first, so a
+            # refused patch cannot lead to a second create.
+            self.welkin.idmap.record(self.resource, identities, welkin_id, parent_id=parent_id)
             self.logger.debug("Patching %s right after create.", sorted(late))
-            self.api.update(welkin_id, plain(late), parent_id, payload)
+            api, patch_attempts = self.api, Attempts()
+            try:
+                self.welkin.writer.counted(
+                    lambda: api.update(welkin_id, plain(late), parent_id, payload), patch_attempts
+                )
+            except (WelkinRejected, WelkinNotFound) as refused:
+                raise refusal(refused, Operation.UPDATE) from None
+            attempts.count += patch_attempts.count - 1  # a patch that took one attempt is no retry
         self.welkin.idmap.record(
             self.resource, identities, welkin_id, parent_id=parent_id, payload=payload
         )
