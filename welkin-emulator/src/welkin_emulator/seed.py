@@ -216,7 +216,7 @@ def seed_database(
     counts: dict[str, int] = {"users": len(user_rows), "patients": 0, "cdt records": 0,
                               "encounter records": 0, "disposition records": 0,
                               "calendar events": 0}  # fmt: skip
-    conn = connect(db_path)
+    conn = connect(db_path, cache_mb=256)
     try:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("DELETE FROM users WHERE tenant=?", (tenant,))

@@ -76,14 +76,18 @@ CREATE INDEX IF NOT EXISTS encounter_events_encounter
 """
 
 
-def connect(path: str | Path) -> sqlite3.Connection:
-    """Open ``path`` in autocommit mode with WAL and a generous busy timeout."""
+def connect(path: str | Path, *, cache_mb: int = 16) -> sqlite3.Connection:
+    """Open ``path`` in autocommit mode with WAL and a generous busy timeout.
+
+    The server opens one connection per worker thread (up to 40), so the page cache per
+    connection stays small; reads go through mmap anyway. The seeder asks for a large cache.
+    """
     conn = sqlite3.connect(str(path), isolation_level=None, timeout=30.0, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     # NORMAL is durable enough for an emulator and much faster than FULL under WAL.
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=30000")
-    conn.execute("PRAGMA cache_size=-65536")
+    conn.execute(f"PRAGMA cache_size=-{int(cache_mb) * 1024}")
     # Memory-mapped reads: a 1000-record page touches ~1000 scattered table pages, and mmap
     # halves the cost compared with one pread() per page. Address space only, not RAM.
     conn.execute("PRAGMA mmap_size=1073741824")
