@@ -350,3 +350,30 @@ def test_encounters_show_the_current_state_of_their_event(api: Api) -> None:
     assert api.delete(f"calendar/events/{event_id}").status_code == 204  # future event: removed
     gone = api.get(f"patients/{p['id']}/encounters/{enc['id']}").json()["jsonBody"]
     assert gone["calendarEvent"] is None and gone["calendarEventId"] is None
+
+
+def test_concurrent_writes_get_unique_increasing_timestamps(api: Api) -> None:
+    import concurrent.futures
+
+    headers = dict(api.session.headers)
+
+    def write(i: int) -> list[str]:
+        with requests.Session() as s:
+            s.headers.update(headers)
+            out = []
+            for j in range(10):
+                r = s.post(
+                    api.url("patients"),
+                    json={"firstName": f"C{i}", "lastName": f"W{j}"},
+                    timeout=10,
+                )
+                assert r.status_code == 201, r.text
+                out.append(r.json()["updatedAt"])
+            return out
+
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        per_thread = list(pool.map(write, range(8)))
+    stamps = [s for chunk in per_thread for s in chunk]
+    assert len(set(stamps)) == 80
+    for chunk in per_thread:  # each client sees its own writes in increasing order
+        assert chunk == sorted(chunk)
