@@ -165,6 +165,10 @@ def test_encounter_lists_and_status_filter(api: Api) -> None:
     assert [e["id"] for e in drafts["data"]] == [e1["id"]]
     both = api.get(f"patients/{p['id']}/encounters", params={"statuses": "DRAFT,OPEN"}).json()
     assert both["metaInfo"]["totalElements"] == 2
+    scheduled = api.get(
+        f"patients/{p['id']}/encounters", params={"onlyWithCalendarEvent": "True"}
+    ).json()
+    assert scheduled["metaInfo"]["totalElements"] == 0  # neither has a calendar event
     mine = api.get(
         f"users/{host['id']}/encounters", params={"withCareTeam": "False", "size": 1000}
     ).json()

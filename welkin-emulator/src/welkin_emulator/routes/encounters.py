@@ -78,6 +78,10 @@ def _list_where(ctx: Ctx, where: str, params: list[Any]) -> tuple[str, list[Any]
             f" AND json_extract(body, '$.jsonBody.status') IN ({','.join('?' * len(statuses))})"
         )
         params.extend(statuses)
+    if ctx.q_bool("onlyWithCalendarEvent", False):
+        where += " AND json_extract(body, '$.jsonBody.calendarEventId') IS NOT NULL"
+    # withCareTeam is accepted (the wrapper sends it) but has no effect: there are no care teams.
+    ctx.q_bool("withCareTeam", False)
     return where, params
 
 
