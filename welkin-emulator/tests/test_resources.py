@@ -158,8 +158,22 @@ def test_encounter_lists_and_status_filter(api: Api) -> None:
     p = api.new_patient()
     e1 = api.post(
         f"patients/{p['id']}/encounters",
-        {"templateName": "etmp-follow-up", "ownerUserId": host["id"]},
+        {
+            "templateName": "etmp-follow-up",
+            "ownerUserId": host["id"],
+            "activeUserId": host["id"],
+            "instruction": "<p>x</p>",
+            "startDatetime": "2025-05-05T10:00:00Z",
+        },
     ).json()
+    jb = e1["jsonBody"]
+    assert (jb["ownerUserId"], jb["activeUserId"], jb["instruction"]) == (
+        host["id"],
+        host["id"],
+        "<p>x</p>",
+    )
+    assert jb["activeUserName"] == jb["ownerUserName"] == f"{host['firstName']} {host['lastName']}"
+    assert jb["startDatetime"] == "2025-05-05T10:00:00.000Z"
     api.post(f"patients/{p['id']}/encounters", {"templateName": "etmp-follow-up", "status": "OPEN"})
     drafts = api.get(f"patients/{p['id']}/encounters", params={"statuses": "DRAFT"}).json()
     assert [e["id"] for e in drafts["data"]] == [e1["id"]]

@@ -157,6 +157,11 @@ def create_encounter(ctx: Ctx) -> Reply:
         body = encounter_body(enc_id, ts, actor_id, actor_name, values, event, owner, disp_id)
         if owner is None and values.get("ownerUserId"):
             body["ownerUserId"] = values["ownerUserId"]
+        for key in ("startDatetime", "endDatetime", "activeUserId", "instruction"):
+            if values.get(key) is not None:
+                body[key] = values[key]
+        if values.get("activeUserId"):
+            body["activeUserName"] = person_name(_user(conn, ctx, values["activeUserId"]))
         env = encounter_envelope(enc_id, pid, body)
         text = insert_record(conn, ctx, "ENCOUNTER", env, owner=body["ownerUserId"])
         link_encounter(conn, ctx, enc_id, body["calendarEventId"])
