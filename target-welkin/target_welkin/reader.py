@@ -22,12 +22,16 @@ class MalformedLine(ValueError):
 
 
 class WelkinMessageReader(MsgSpecReader):
-    """msgspec reader that hands malformed lines to ``on_malformed`` and goes on."""
+    """msgspec reader that hands malformed lines to ``on_malformed`` and goes on.
+
+    ``on_stop`` is called when handling a message fails (the run is about to stop).
+    """
 
     def __init__(self) -> None:
         """No handler yet: the target sets ``on_malformed``."""
         super().__init__()
         self.on_malformed: t.Callable[[int, str], None] | None = None
+        self.on_stop: t.Callable[[], None] | None = None
 
     @override
     def deserialize_json(self, line: str) -> dict[str, t.Any]:
@@ -69,6 +73,11 @@ class WelkinMessageReader(MsgSpecReader):
                 self.on_malformed(number, str(exc))
                 stats["MALFORMED"] += 1
                 continue
-            callbacks[str(kind)](message)
+            try:
+                callbacks[str(kind)](message)
+            except Exception:
+                if self.on_stop is not None:
+                    self.on_stop()  # the run ends here: say how far it got
+                raise
             stats[str(kind)] += 1
         return Counter(**stats)

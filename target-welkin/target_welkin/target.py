@@ -88,6 +88,7 @@ class TargetWelkin(Target):
         self._deferred_keys: set[str] = set()
         if isinstance(self.message_reader, WelkinMessageReader):
             self.message_reader.on_malformed = self._malformed_line
+            self.message_reader.on_stop = self._log_stopped
 
     # -- shared services -----------------------------------------------------------------------
 
@@ -266,6 +267,9 @@ class TargetWelkin(Target):
         )
         self.summary.add(stream or "(input)", "invalid" if rejected.invalid else "rejected")
 
+    def _log_stopped(self) -> None:
+        self.logger.error("Run stopped early; summary so far: %s", self.summary.to_json())
+
     def _malformed_line(self, number: int, reason: str) -> None:
         self.reject(
             None,
@@ -375,10 +379,14 @@ class TargetWelkin(Target):
     @override
     def process_endofpipe(self) -> None:
         """Drain every write, emit the last STATE, log the summary, apply ``max_reject_ratio``."""
-        if "scheduler" in self.__dict__:
-            self.scheduler.wait()
-            self._retry_deferred()
-        super().process_endofpipe()
+        try:
+            if "scheduler" in self.__dict__:
+                self.scheduler.wait()
+                self._retry_deferred()
+            super().process_endofpipe()
+        except Exception:
+            self._log_stopped()
+            raise
         for name in ("scheduler", "writer", "idmap", "rejects"):
             if name in self.__dict__:  # only what this run opened
                 self.__dict__.pop(name).close()

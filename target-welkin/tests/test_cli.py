@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from .conftest import read_rejects
@@ -35,6 +36,10 @@ def test_state_goes_out_once_the_records_before_it_are_written(
     assert run.states == [{"bookmarks": {"patients": "first"}}]
     assert all(welkin.patient_by("EID", r["externalId"]) for r in first)
     assert "403" in run.stderr
+    # The log says how far the run got before it stopped.
+    stopped = next(line for line in run.stderr.splitlines() if "Run stopped early" in line)
+    so_far = json.loads(stopped.split("summary so far: ", 1)[1])
+    assert so_far["patients"]["created"] >= 5
 
 
 def test_wrong_secret_stops_the_run_before_any_record(emu, config, key, singer, test_log_dir):
