@@ -164,7 +164,11 @@ def make_users(g: Gen, instance: str) -> list[dict[str, Any]]:
             ],
         }
         ts = format_ms(created)
-        users.append(user_record(uid, g.uid(), ts, ts, values))
+        # Users made in the admin UI carry the audit names the recordings show.
+        admin = "Admin User" if n else None
+        users.append(
+            user_record(uid, g.uid(), ts, ts, values, created_by_name=admin, updated_by_name=admin)
+        )
     return users
 
 
