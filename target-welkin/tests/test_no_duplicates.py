@@ -72,7 +72,17 @@ def test_killed_run_rerun_leaves_no_duplicate_and_nothing_missing(
     emu, config, key, singer, welkin, test_log_dir, tmp_path
 ):
     total = 120
-    messages = singer.stream("patients", patients(key, total), PATIENT_SCHEMA)
+    # Each patient followed by its allergy record, so the kill cuts through both.
+    config["streams"] = {"cdt_allergies": {"patient_key": "externalId"}}
+    messages = [singer.schema("patients", PATIENT_SCHEMA), singer.schema("cdt_allergies")]
+    for patient in patients(key, total):
+        messages.append(singer.record("patients", patient))
+        allergy = {
+            "patientId": patient["externalId"],
+            "external_id": patient["externalId"] + "-a",
+            "allergy": "Oat",
+        }
+        messages.append(singer.record("cdt_allergies", allergy))
     emu.set_faults(latency_ms=15)  # slow enough to kill it mid-way
     config_path = tmp_path / "kill-config.json"
     config_path.write_text(json.dumps(config))
@@ -102,6 +112,10 @@ def test_killed_run_rerun_leaves_no_duplicate_and_nothing_missing(
     final = count_by_external_id(welkin, key)
     assert set(final) == {f"{key}-{i}" for i in range(total)}  # nothing missing
     assert max(final.values()) == 1  # no duplicate
+    for patient in welkin.patients():
+        if str(patient.get("externalId")).startswith(f"{key}-"):
+            records = welkin.cdt_records(patient["id"], "allergies")
+            assert [r["jsonBody"]["external_id"] for r in records] == [patient["externalId"] + "-a"]
 
 
 FAULTS = {
