@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 import requests
-from contract import PATIENT_NEWER_KEYS, check_exchange
+from emulator_contract import PATIENT_NEWER_KEYS, check_exchange
 from emulator_kit import Api, load_fixture
 
 RECORDINGS = {r["recording"]: r for r in load_fixture("recordings.json")}

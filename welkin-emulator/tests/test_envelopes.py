@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from contract import OPTIONAL_KEYS
+from emulator_contract import OPTIONAL_KEYS
 from emulator_kit import Api, load_fixture
 
 ENV = load_fixture("envelopes.json")
