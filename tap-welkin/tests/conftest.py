@@ -15,6 +15,19 @@ import tap_welkin_testkit as kit  # noqa: E402
 from welkin_emulator.testing import EmulatorProcess  # noqa: E402
 
 
+@pytest.hookimpl(trylast=True)  # after pytest's tmp_path plugin has set up its factory
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep emulator databases and tap configs under pytest's session temp folder.
+
+    The suite-wide hygiene scan (tests/hygiene) takes the patient values and
+    secrets to look for from there. The shared emulator starts at import time (the
+    SDK's test class needs it), before any fixture, hence this hook.
+    """
+    factory = getattr(config, "_tmp_path_factory", None)  # set by pytest's tmp_path plugin
+    if factory is not None:
+        kit.TEMP_ROOT = factory.mktemp("tap-welkin")
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _tap_logs_in_suite_folder(test_log_dir: Path) -> None:
     """Subprocess stderr goes to the suite's ``test_log_dir``, which the hygiene scan reads."""

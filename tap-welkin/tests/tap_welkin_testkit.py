@@ -28,6 +28,12 @@ _shared: EmulatorProcess | None = None
 
 
 LOG_DIR: Path | None = None  # set from the root conftest's ``test_log_dir`` fixture
+TEMP_ROOT: Path | None = None  # pytest's session temp folder (see conftest.pytest_configure)
+
+
+def temp_dir(prefix: str) -> Path:
+    """A new folder under pytest's session temp folder (or the system's)."""
+    return Path(tempfile.mkdtemp(prefix=prefix, dir=TEMP_ROOT))
 
 
 def log_dir() -> Path:
@@ -44,7 +50,7 @@ def start_emulator(
     patients: int, seed: int, *, extra_args: tuple[str, ...] = ()
 ) -> EmulatorProcess:
     """A freshly seeded emulator in its own temporary folder (stopped at exit at the latest)."""
-    folder = Path(tempfile.mkdtemp(prefix="tap-welkin-emu-"))
+    folder = temp_dir("emu-")
     db = folder / "welkin.db"
     seed_database(db, patients=patients, seed=seed)
     return EmulatorProcess(db, extra_args=extra_args).start()
@@ -131,19 +137,18 @@ def run_tap(
     check: bool = True,
 ) -> TapRun:
     """Run ``tap-welkin --config …`` as a subprocess; stderr goes to the suite's log folder."""
-    folder = Path(tempfile.mkdtemp(prefix="tap-welkin-run-"))
+    folder = temp_dir("run-")
     cmd = [TAP, "--config", str(_write_json(folder, "config.json", config))]
     if state is not None:
         cmd += ["--state", str(_write_json(folder, "state.json", state))]
     if catalog is not None:
         cmd += ["--catalog", str(_write_json(folder, "catalog.json", catalog))]
     cmd += list(args)
+    done = subprocess.run(cmd, capture_output=True, check=False, env={**os.environ, **(env or {})})
+    stderr = done.stderr.decode()
+    # Written after the run: the folder is shared, and may be emptied meanwhile.
     log_file = log_dir() / f"tap-welkin-{name}-{uuid.uuid4().hex[:8]}.stderr.log"
-    with log_file.open("w") as err:
-        done = subprocess.run(
-            cmd, stdout=subprocess.PIPE, stderr=err, check=False, env={**os.environ, **(env or {})}
-        )
-    stderr = log_file.read_text()
+    log_file.write_text(stderr)
     if check and done.returncode != 0:
         raise AssertionError(f"tap-welkin failed ({done.returncode}):\n{stderr[-3000:]}")
     lines = done.stdout.decode().splitlines()
@@ -153,15 +158,14 @@ def run_tap(
 
 def discover(config: dict[str, Any], *, name: str) -> dict[str, Any]:
     """The catalog from ``tap-welkin --discover``."""
-    folder = Path(tempfile.mkdtemp(prefix="tap-welkin-disc-"))
+    folder = temp_dir("discover-")
+    out = subprocess.run(
+        [TAP, "--config", str(_write_json(folder, "config.json", config)), "--discover"],
+        capture_output=True,
+        check=True,
+    )
     log_file = log_dir() / f"tap-welkin-{name}-{uuid.uuid4().hex[:8]}.stderr.log"
-    with log_file.open("w") as err:
-        out = subprocess.run(
-            [TAP, "--config", str(_write_json(folder, "config.json", config)), "--discover"],
-            stdout=subprocess.PIPE,
-            stderr=err,
-            check=True,
-        )
+    log_file.write_bytes(out.stderr)
     catalog: dict[str, Any] = json.loads(out.stdout)
     return catalog
 

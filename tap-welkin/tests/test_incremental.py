@@ -5,10 +5,8 @@ from __future__ import annotations
 import itertools
 import json
 import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -103,7 +101,7 @@ def _interrupted_run(config: dict[str, Any], stop_when: Any) -> tuple[list[dict[
     Returns the messages read up to that STATE (what a target would have committed)
     and that state.
     """
-    folder = Path(tempfile.mkdtemp(prefix="tap-welkin-kill-"))
+    folder = kit.temp_dir("kill-")
     (folder / "config.json").write_text(json.dumps(config))
     log_file = kit.log_dir() / f"tap-welkin-interrupted-{uuid.uuid4().hex[:8]}.stderr.log"
     kept: list[dict[str, Any]] = []
