@@ -90,6 +90,12 @@ class WelkinStream(RESTStream[t.Any]):
 
     @property
     @override
+    def user_agent(self) -> str:  # type: ignore[override]
+        # The session's (configured, or tap-welkin's), not singer-sdk's default.
+        return str(self.requests_session.headers["User-Agent"])
+
+    @property
+    @override
     def timeout(self) -> int:
         return int(self.config.get("request_timeout") or 60)
 

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from tap_welkin.bookmarks import COMPLETE_KEY, Bound, bound_for, lowest, parse_lookback
+from tap_welkin.extraction import surface_timestamps
 from tap_welkin.streams import cdt_stream_name
 from tap_welkin.streams.cdts import field_schema, flatten
 
@@ -109,3 +110,12 @@ def test_lowest_bound_covers_every_stream() -> None:
     assert lowest([a, b]) == b
     assert lowest([a, a]).exclusive
     assert lowest([a, Bound(None)]) == Bound(None)
+
+
+def test_timestamps_come_from_json_body_when_missing_on_top() -> None:
+    item = {"id": "r", "jsonBody": {"updated_at": T0, "created_at": "2024-01-01T00:00:00.000Z"}}
+    assert surface_timestamps(item)["updatedAt"] == T0
+    assert item["createdAt"] == "2024-01-01T00:00:00.000Z"
+    top = {"id": "r", "updatedAt": "2026-01-01T00:00:00.000Z", "jsonBody": {"updated_at": T0}}
+    assert surface_timestamps(top)["updatedAt"] == "2026-01-01T00:00:00.000Z"
+    assert surface_timestamps({"id": "p", "updatedAt": T0}) == {"id": "p", "updatedAt": T0}
