@@ -50,6 +50,8 @@ def test_meltano_yml_declares_every_setting_and_marks_secrets(plugin: str) -> No
         "faker_config",
         "flattening_enabled",
         "flattening_max_depth",
+        "flattening_max_key_length",
+        "flattening_separator",
         "batch_config",
         "add_record_metadata",
         "load_method",

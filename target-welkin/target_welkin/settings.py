@@ -136,9 +136,20 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "max_reject_ratio",
-        th.NumberType,
+        # A numeric string too: Meltano 4.4 passes settings from environment variables
+        # as strings unless declared `decimal`, and cannot serialise `decimal` ones.
+        th.CustomType(
+            {
+                "type": ["number", "string"],
+                "minimum": 0,
+                "maximum": 1,
+                "pattern": r"^(0(\.[0-9]+)?|1(\.0+)?|\.[0-9]+)$",
+            }
+        ),
         default=0.5,
-        description="Fail the run (non-zero exit) past this share of rejected records.",
+        description=(
+            "Fail the run (non-zero exit) past this share of rejected records (0 to 1)."
+        ),
     ),
     th.Property(
         "max_workers",
