@@ -220,7 +220,7 @@ def seed_database(
     try:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("DELETE FROM users WHERE tenant=?", (tenant,))
-        for table in ("patients", "records", "calendar_events", "encounter_events"):
+        for table in ("patients", "records", "calendar_events", "encounter_events", "audit_events"):
             conn.execute(f"DELETE FROM {table} WHERE tenant=? AND instance=?", (tenant, instance))  # noqa: S608 - table/column names are constants
         # Bulk loading into unindexed tables and indexing once at the end is several times
         # faster than maintaining seven indexes row by row.

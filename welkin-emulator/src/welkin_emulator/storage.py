@@ -66,6 +66,12 @@ CREATE INDEX IF NOT EXISTS events_start ON calendar_events(tenant, instance, sta
 CREATE INDEX IF NOT EXISTS events_updated ON calendar_events(tenant, instance, updated_at, id);
 CREATE INDEX IF NOT EXISTS events_eid ON calendar_events(tenant, instance, external_id);
 
+-- Data audit feed (admin/audit-data), written with every patient and CDT record change.
+CREATE TABLE IF NOT EXISTS audit_events (
+    tenant TEXT NOT NULL, instance TEXT NOT NULL, entity TEXT NOT NULL, subtype TEXT NOT NULL,
+    patient_id TEXT, cdt_name TEXT, sent_at TEXT NOT NULL, body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_scope ON audit_events(tenant);
+
 -- Which encounters embed which calendar event, so event writes can refresh the embedded copies.
 CREATE TABLE IF NOT EXISTS encounter_events (
     tenant TEXT NOT NULL, instance TEXT NOT NULL, event_id TEXT NOT NULL,

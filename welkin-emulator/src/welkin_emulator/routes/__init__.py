@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..http import Router
-from . import calendar, cdts, encounters, export, formations, patients, token, users
+from . import audit, calendar, cdts, encounters, export, formations, patients, token, users
 
 
 def build_router() -> Router:
@@ -15,6 +15,7 @@ def build_router() -> Router:
     r = Router()
     token.register(r)
     users.register(r)
+    audit.register(r)
     patients.register(r)
     cdts.register(r)
     encounters.register(r)

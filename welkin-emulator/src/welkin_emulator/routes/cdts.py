@@ -8,14 +8,15 @@ from typing import Any
 
 import orjson
 
-from ..errors import cdt_not_found, dt_record_not_found, validation_errors
+from ..errors import ApiError, cdt_not_found, dt_record_not_found, validation_errors
 from ..formations import CDTS_BY_NAME
 from ..http import Ctx, Reply, Router, empty_reply, json_reply, raw_reply
 from ..pages import named_page
 from ..records import cdt_envelope, cdt_json_body
 from ..timeutil import normalize_instant
 from ..validation import validate_cdt_values
-from .common import actor, fetch_page, require_patient, sort_clause
+from .audit import record_event
+from .common import actor, fetch_page, get_patient_row, require_patient, sort_clause
 
 _SORT_COLUMNS = {"updated_at": "updated_at", "created_at": "created_at", "id": "id"}
 
@@ -138,7 +139,21 @@ def create_record(ctx: Ctx) -> Reply:
         body = cdt_json_body(cdt, rid, clock.tick(), actor_id, actor_name, values)
         env = cdt_envelope(rid, pid, cdt["id"], cdt["version"], cdt["name"], body)
         text = insert_record(conn, ctx, "CDT", env)
+        _audit(conn, ctx, "CDT_CREATED", env["jsonBody"]["updated_at"], env)
     return raw_reply(text, 201)
+
+
+def _audit(
+    conn: sqlite3.Connection, ctx: Ctx, subtype: str, sent_at: str, env: dict[str, Any]
+) -> None:
+    """Add the change to the audit feed, with the record in the audit feed's key order."""
+    try:
+        patient: dict[str, Any] | None = get_patient_row(conn, ctx, env["patientId"])
+    except ApiError:
+        patient = None
+    record = {k: env[k] for k in ("patientId", "jsonBody", "id", "cdtName", "cdtId", "version")}
+    record_event(conn, ctx, subtype=subtype, sent_at=sent_at, patient=patient, record=record,
+                 cdt_name=env["cdtName"])  # fmt: skip
 
 
 def _apply(
@@ -160,6 +175,7 @@ def update_record(ctx: Ctx) -> Reply:
         env = load_record(conn, ctx, ctx.params["recordId"], ctx.params["patientId"], cdt["name"])
         _apply(env, values, clock.tick(), actor_id, actor_name)
         text = save_record(conn, ctx, env)
+        _audit(conn, ctx, "CDT_UPDATED", env["jsonBody"]["updated_at"], env)
     return raw_reply(text)
 
 
@@ -186,6 +202,7 @@ def bulk_update(ctx: Ctx) -> Reply:
             env = load_record(conn, ctx, rid, pid, cdt["name"])
             _apply(env, values, clock.tick(), actor_id, actor_name)
             save_record(conn, ctx, env)
+            _audit(conn, ctx, "CDT_UPDATED", env["jsonBody"]["updated_at"], env)
             out.append(
                 {
                     "id": rid,
@@ -199,7 +216,8 @@ def bulk_update(ctx: Ctx) -> Reply:
 def delete_record(ctx: Ctx) -> Reply:
     """``DELETE …/cdts/{cdtName}/{recordId}`` → 200 with an empty body; later GETs → 404."""
     cdt = _cdt(ctx)
-    with ctx.state.db.write() as (conn, _clock):
+    with ctx.state.db.write() as (conn, clock):
+        env = load_record(conn, ctx, ctx.params["recordId"], ctx.params["patientId"], cdt["name"])
         cur = conn.execute(
             "DELETE FROM records WHERE tenant=? AND instance=? AND id=? AND patient_id=? "
             "AND cdt_name=?",
@@ -213,6 +231,7 @@ def delete_record(ctx: Ctx) -> Reply:
         )
         if cur.rowcount == 0:
             raise dt_record_not_found()
+        _audit(conn, ctx, "CDT_DELETED", clock.tick(), env)
     return empty_reply(200)
 
 

@@ -13,6 +13,7 @@ from ..http import Ctx, Reply, Router, raw_reply
 from ..pages import spring_page
 from ..records import PATIENT_KEYS, PATIENT_READ_ONLY, patient_record
 from ..validation import validate_patient
+from .audit import record_event
 from .common import actor, fetch_page, forbidden, sort_clause
 
 _SORT_COLUMNS = {"updatedAt": "updated_at", "id": "id"}
@@ -103,6 +104,8 @@ def create_patient(ctx: Ctx) -> Reply:
     with ctx.state.db.write() as (conn, clock):
         rec = patient_record(str(uuid.uuid4()), clock.tick(), actor_id, actor_name, values)
         text = insert_patient(conn, ctx, rec)
+        record_event(conn, ctx, subtype="PATIENT_CREATED", sent_at=rec["updatedAt"], patient=rec,
+                     record=rec)  # fmt: skip
     return raw_reply(text, 201)
 
 
@@ -127,6 +130,8 @@ def update_patient(ctx: Ctx) -> Reply:
             "body=? WHERE tenant=? AND instance=? AND id=?",
             (*row_values(rec), rec["updatedAt"], text, ctx.tenant, ctx.instance, pid),
         )
+        record_event(conn, ctx, subtype="PATIENT_UPDATED", sent_at=rec["updatedAt"], patient=rec,
+                     record=rec)  # fmt: skip
     return raw_reply(text)
 
 

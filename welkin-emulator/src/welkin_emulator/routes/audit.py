@@ -1,0 +1,107 @@
+"""Data audit feed (tenant-level): ``GET /{tenant}/admin/audit-data`` (metaInfo envelope).
+
+The only place the real API exposes deletes (spec §4.11). The emulator records an event for every
+patient create/update and every CDT record create/update/delete made through the API, with the
+record after the change (before it, for deletes). Seeded data has no audit history.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from typing import Any
+
+import orjson
+
+from ..errors import validation_errors
+from ..http import Ctx, Reply, Router, raw_reply
+from ..pages import meta_info_page
+from ..timeutil import normalize_instant
+from .common import fetch_page
+
+
+def record_event(
+    conn: sqlite3.Connection,
+    ctx: Ctx,
+    *,
+    subtype: str,
+    sent_at: str,
+    patient: dict[str, Any] | None,
+    record: dict[str, Any],
+    cdt_name: str | None = None,
+) -> None:
+    """Append one audit event (inside the caller's write transaction)."""
+    entity = subtype.split("_", 1)[0]
+    client = ctx.client
+    name = client.name if client else None
+    full_name = None
+    if patient:
+        full_name = " ".join(p for p in (patient.get("firstName"), patient.get("lastName")) if p)
+    event = {
+        "eventId": str(uuid.uuid4()),
+        "eventEntity": entity,
+        "subjectUsername": name,
+        "subjectUserId": client.client_id if client else None,
+        "subjectActor": "API_CLIENT",
+        "subjectFullName": name,
+        "patientFullName": full_name,
+        "patientId": patient.get("id") if patient else None,
+        "instance": ctx.instance,
+        "cdtName": cdt_name,
+        "cdtRelation": "COMMON" if cdt_name else None,
+        "eventSubtype": subtype,
+        "sentAt": sent_at,
+        "record": record,
+    }
+    conn.execute(
+        "INSERT INTO audit_events(tenant, instance, entity, subtype, patient_id, cdt_name, "
+        "sent_at, body) VALUES(?,?,?,?,?,?,?,?)",
+        (ctx.tenant, ctx.instance, entity, subtype, event["patientId"], cdt_name, sent_at,
+         orjson.dumps(event).decode()),
+    )  # fmt: skip
+
+
+def _instant(ctx: Ctx, name: str) -> str | None:
+    raw = ctx.q(name)
+    if not raw:
+        return None
+    norm = normalize_instant(raw)
+    if norm is None:
+        raise validation_errors("AUDIT", [(name, "expected an ISO-8601 date-time")])
+    return norm
+
+
+def list_audit(ctx: Ctx) -> Reply:
+    """One metaInfo page of audit events, oldest first (``sort=createdAt,desc``: newest first).
+
+    Filters: ``dateStart``/``dateEnd`` (on sentAt), ``entity``, ``patientId``, ``cdtName``,
+    ``operation`` (CREATE|UPDATE|DELETE), ``instance``.
+    """
+    page, size = ctx.page_params()
+    where, params = "tenant=?", [ctx.tenant]
+    for param, column in (("entity", "entity"), ("patientId", "patient_id"),
+                          ("cdtName", "cdt_name"), ("instance", "instance")):  # fmt: skip
+        value = ctx.q(param)
+        if value:
+            where += f" AND {column}=?"
+            params.append(value)
+    operation = ctx.q("operation")
+    if operation:
+        where += " AND subtype LIKE ?"
+        params.append(f"%{operation.upper()}D")  # CREATE → …_CREATED
+    start, end = _instant(ctx, "dateStart"), _instant(ctx, "dateEnd")
+    if start:
+        where += " AND sent_at>=?"
+        params.append(start)
+    if end:
+        where += " AND sent_at<?"
+        params.append(end)
+    sort = (ctx.q("sort") or "").replace(" ", "").lower()
+    order = "rowid DESC" if sort.endswith(",desc") else "rowid"
+    items, total = fetch_page(ctx.state.db.conn, "audit_events", where, params, order, page, size)
+    return raw_reply(meta_info_page(items, page, size, total))
+
+
+def register(r: Router) -> None:
+    """Add the audit route (tenant-level)."""
+    r.add("GET", "/{tenant}/admin/audit-data", list_audit)
