@@ -15,7 +15,10 @@ from .faults import FaultSettings
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="welkin-emulator", description=__doc__)
+    p = argparse.ArgumentParser(
+        prog="welkin-emulator",
+        description="A local emulator of the Welkin Health V8 REST API, with fault injection.",
+    )
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("serve", help="serve the emulated API until SIGTERM/SIGINT")
