@@ -106,8 +106,9 @@ class WelkinStream(RESTStream[t.Any]):
 
     def bound(self) -> Bound:
         """The lower bound on ``updatedAt`` of this run, from the bookmark and settings."""
+        # The raw state: the SDK's state manager may not exist yet (see uses_export).
         return bound_for(
-            self.stream_state,
+            self.tap_state.get("bookmarks", {}).get(self.name, {}),
             replication_key=str(self.replication_key),
             start_date=self.config.get("start_date"),
             lookback=parse_lookback(self.config.get("lookback_window")),

@@ -10,11 +10,12 @@ patient. ``extraction_path`` forces either path.
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import sys
 import typing as t
 from functools import cached_property
 
-from welkin_client.errors import WelkinNotFound
+from welkin_client.errors import WelkinExportForbidden, WelkinNotFound
 from welkin_client.pagination import (
     ExportBoundary,
     ExportCursorPaginator,
@@ -51,20 +52,42 @@ class IncrementalStream(WelkinStream):
     #: The list endpoint(s) of the fallback, as logged.
     rest_route: t.ClassVar[str]
 
+    _prefetched: tuple[Bound, list[Record] | None, Iterator[list[Record]]] | None = None
+    _fallback_reason = "forced by extraction_path=rest"
+
     @cached_property
     def uses_export(self) -> bool:
-        """Whether this run reads the export API (resolved once, see module doc)."""
+        """Whether this run reads the export API (resolved once, before the sync's state).
+
+        With ``extraction_path=auto`` the first page of the export read is the
+        permission check: a 403 (no export permission) or 404 (no such export)
+        means the list endpoints; otherwise the page is kept for ``export_items``.
+        """
         mode = str(self.config.get("extraction_path") or "auto")
         if mode in {"export", "rest"}:
             return mode == "export"
-        return self.tap.export_allowed(self.export_type)
+        bound = self.read_bound()
+        pages = self.export_pages(bound)
+        try:
+            first = next(pages, None)
+        except (WelkinExportForbidden, WelkinNotFound) as exc:
+            self.logger.warning("Export API not available (%s); using list endpoints.", exc)
+            self._fallback_reason = "the API client may not use the export API"
+            return False
+        self._prefetched = (bound, first, pages)
+        return True
 
     @property
     def path(self) -> str:  # type: ignore[override]
-        """The route template this run reads, as the SDK's request metrics name it."""
-        if self.uses_export:
-            return f"export/{self.export_type}"
-        return self.rest_route.split(" ", 1)[1].removeprefix("/{tenant}/{instance}/")
+        """The route template being read, as the SDK's request metrics name it."""
+        # Not `uses_export`: the export check itself sends a request.
+        if "uses_export" in self.__dict__ and not self.uses_export:
+            return self.rest_route.split(" ", 1)[1].removeprefix("/{tenant}/{instance}/")
+        return f"export/{self.export_type}"
+
+    def read_bound(self) -> Bound:
+        """The bound of this stream's read (the CDT reader combines several)."""
+        return self.bound()
 
     @property
     @override
@@ -85,16 +108,11 @@ class IncrementalStream(WelkinStream):
         """What this stream reads, for the one log line per run."""
         if self.uses_export:
             return f"GET /{{tenant}}/{{instance}}/export/{self.export_type} (bulk export)"
-        why = (
-            "forced by extraction_path=rest"
-            if self.config.get("extraction_path") == "rest"
-            else "the API client may not use the export API"
-        )
-        return f"{self.rest_route} ({why})"
+        return f"{self.rest_route} ({self._fallback_reason})"
 
     @override
     def get_records(self, context: Context | None) -> Iterator[Record]:
-        bound = self.bound()
+        bound = self.read_bound()
         self.logger.info("Stream '%s' reads %s.", self.name, self.describe_path())
         self.stream_state[COMPLETE_KEY] = False
         items = self.export_items(bound) if self.uses_export else self.rest_records(bound)
@@ -118,15 +136,15 @@ class IncrementalStream(WelkinStream):
         Raises:
             ExportOrderError: an item is older than the one before it.
         """
-        paginator = ExportCursorPaginator(bound.request_start)
         boundary = ExportBoundary()  # an inclusive `start` repeats the boundary items
         previous: dt.datetime | None = None
-        pages = self.fetch_pages(
-            f"export/{self.export_type}",
-            paginator,
-            params={"pageSize": self.page_size},
-            page_param="start",
-        )
+        pages: Iterable[list[Record]]
+        prefetched, self._prefetched = self._prefetched, None
+        if prefetched is not None and prefetched[0] == bound:
+            _, first, rest = prefetched
+            pages = itertools.chain([] if first is None else [first], rest)
+        else:
+            pages = self.export_pages(bound)
         for page in pages:
             for item in boundary.fresh(page):
                 updated = export_updated_at(item)
@@ -139,6 +157,15 @@ class IncrementalStream(WelkinStream):
                     raise ExportOrderError(msg)
                 previous = current or previous
                 yield item
+
+    def export_pages(self, bound: Bound) -> Iterator[list[Record]]:
+        """The pages of ``export/{export_type}`` from ``bound`` (lazily requested)."""
+        return self.fetch_pages(
+            f"export/{self.export_type}",
+            ExportCursorPaginator(bound.request_start),
+            params={"pageSize": self.page_size},
+            page_param="start",
+        )
 
     def patient_ids(self) -> Iterator[str]:
         """Every patient id, a page of 1000 at a time (memory does not grow with patients)."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import sys
 import typing as t
 from functools import cached_property
@@ -10,12 +9,11 @@ from functools import cached_property
 import welkin_client
 from singer_sdk import Tap
 from singer_sdk import typing as th
-from welkin_client.errors import WelkinExportForbidden, WelkinNotFound
 from welkin_client.http import WelkinClient
 
 from tap_welkin import streams
 from tap_welkin.auth import WelkinAuthenticator, build_authenticator
-from tap_welkin.bookmarks import format_timestamp, parse_lookback
+from tap_welkin.bookmarks import parse_lookback
 from tap_welkin.output import WelkinMessageWriter
 
 if sys.version_info >= (3, 12):
@@ -91,34 +89,6 @@ class TapWelkin(Tap):
     def authenticator(self) -> WelkinAuthenticator:
         """The authenticator shared by every stream."""
         return build_authenticator(self.welkin.tokens)
-
-    @cached_property
-    def _export_permission(self) -> dict[str, bool]:
-        return {}
-
-    def export_allowed(self, export_type: str) -> bool:
-        """Whether this API client may read ``export/{export_type}`` (asked once per type).
-
-        One request for an (empty) page from now on; a 403 means no export permission,
-        a 404 an export type this Welkin does not offer.
-        """
-        if export_type not in self._export_permission:
-            try:
-                self.welkin.request(
-                    "GET",
-                    f"export/{export_type}",
-                    params={
-                        "pageSize": 1,
-                        "start": format_timestamp(dt.datetime.now(dt.timezone.utc)),
-                    },
-                )
-                allowed = True
-            except (WelkinExportForbidden, WelkinNotFound) as exc:
-                # 403: no export permission; 404: no such export on this Welkin.
-                self.logger.warning("Export API not available (%s); using list endpoints.", exc)
-                allowed = False
-            self._export_permission[export_type] = allowed
-        return self._export_permission[export_type]
 
     @override
     def discover_streams(self) -> list[Stream]:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import tap_welkin_testkit as kit
 from singer_sdk.testing import get_tap_test_class
 from tap_welkin.tap import TapWelkin
+from welkin_emulator.testing import EmulatorProcess
 
 # The SDK builds its test class at import time, so the shared emulator starts here.
 _EMULATOR = kit.shared_emulator()
@@ -36,3 +39,14 @@ def test_catalog_keys_and_replication(baseline: kit.TapRun) -> None:
         else:
             assert entry["replication_key"] == "updatedAt"
             assert entry["replication_method"] == "INCREMENTAL"
+
+
+def test_full_sync_costs_one_request_per_export_page(
+    shared: EmulatorProcess, catalog: dict[str, Any], baseline: kit.TapRun
+) -> None:
+    """40 patients: each export fits one page, and export/CDT_RECORD is read once for all CDTs."""
+    kit.run_tap(kit.tap_config(shared), catalog=catalog, name="request-count")
+    counts = shared.requests()
+    assert counts["GET /{tenant}/{instance}/export/{type}"] == 4  # one page per export stream
+    assert counts["total"] == 4 + 3  # + token, formation, users page
+    assert sum(1 for s in baseline.records if s.startswith("cdt_")) >= 3

@@ -129,11 +129,11 @@ class CdtRecordsStream(IncrementalStream):
     def get_records(self, context: Context | None) -> Iterator[Record]:
         children = {c.cdt_name: c for c in self.child_streams if isinstance(c, CdtStream)}
         wanted = {n: c for n, c in children.items() if c.selected}
-        bounds = [c.start_run() for c in wanted.values()]
+        read = self.read_bound()
+        for stream in wanted.values():
+            stream.start_run()
         if self.selected:
-            bounds.append(self.bound())
             self.stream_state[COMPLETE_KEY] = False
-        read = lowest(bounds)
         self.logger.info("Stream '%s' reads %s.", self.name, self.describe_path())
         names = list(children if self.selected else wanted)
         items = self.export_items(read) if self.uses_export else self.rest_records(read, names)
@@ -151,10 +151,18 @@ class CdtRecordsStream(IncrementalStream):
                 self._flush_due, pending = True, 0
             yield record
             item = following
-        for child in wanted.values():
-            child.stream_state[COMPLETE_KEY] = True
+        for stream in wanted.values():
+            stream.stream_state[COMPLETE_KEY] = True
         if self.selected:
             self.stream_state[COMPLETE_KEY] = True
+
+    @override
+    def read_bound(self) -> Bound:
+        # One read for every selected CDT stream (and this one, if selected).
+        bounds = [c.bound() for c in self.child_streams if isinstance(c, CdtStream) and c.selected]
+        if self.selected:
+            bounds.append(self.bound())
+        return lowest(bounds)
 
     @override
     def generate_child_contexts(
@@ -196,11 +204,10 @@ class CdtStream(WelkinStream):
         self.run_bound = Bound(None)
         super().__init__(tap, name=name, schema=cdt_schema(cdt), path="export/CDT_RECORD")
 
-    def start_run(self) -> Bound:
+    def start_run(self) -> None:
         """Fix this run's bound before the shared read starts."""
         self.run_bound = self.bound()
         self.stream_state[COMPLETE_KEY] = False
-        return self.run_bound
 
     @override
     def get_records(self, context: Context | None) -> Iterator[Record]:
