@@ -147,9 +147,7 @@ CONFIG_SCHEMA = th.PropertiesList(
             }
         ),
         default=0.5,
-        description=(
-            "Fail the run (non-zero exit) past this share of rejected records (0 to 1)."
-        ),
+        description=("Fail the run (non-zero exit) past this share of rejected records (0 to 1)."),
     ),
     th.Property(
         "max_workers",

@@ -72,17 +72,19 @@ def test_killed_run_rerun_leaves_no_duplicate_and_nothing_missing(
     emu, config, key, singer, welkin, test_log_dir, tmp_path
 ):
     total = 120
-    # Each patient followed by its allergy record, so the kill cuts through both.
-    config["streams"] = {"cdt_allergies": {"patient_key": "externalId"}}
-    messages = [singer.schema("patients", PATIENT_SCHEMA), singer.schema("cdt_allergies")]
+    # Each patient followed by its insurance record, so the kill cuts through both. (A CDT
+    # with a required field: the emulator processes a request whose body the kill cut
+    # short as an empty body, which Welkin refuses only when something is required.)
+    config["streams"] = {"cdt_cdt_insurance": {"patient_key": "externalId"}}
+    messages = [singer.schema("patients", PATIENT_SCHEMA), singer.schema("cdt_cdt_insurance")]
     for patient in patients(key, total):
         messages.append(singer.record("patients", patient))
-        allergy = {
+        insurance = {
             "patientId": patient["externalId"],
             "external_id": patient["externalId"] + "-a",
-            "allergy": "Oat",
+            "cdtf-member-id": "M-1",
         }
-        messages.append(singer.record("cdt_allergies", allergy))
+        messages.append(singer.record("cdt_cdt_insurance", insurance))
     emu.set_faults(latency_ms=15)  # slow enough to kill it mid-way
     config_path = tmp_path / "kill-config.json"
     config_path.write_text(json.dumps(config))
@@ -114,8 +116,10 @@ def test_killed_run_rerun_leaves_no_duplicate_and_nothing_missing(
     assert max(final.values()) == 1  # no duplicate
     for patient in welkin.patients():
         if str(patient.get("externalId")).startswith(f"{key}-"):
-            records = welkin.cdt_records(patient["id"], "allergies")
-            assert [r["jsonBody"]["external_id"] for r in records] == [patient["externalId"] + "-a"]
+            records = welkin.cdt_records(patient["id"], "cdt-insurance")
+            assert [r["jsonBody"]["external_id"] for r in records] == [
+                patient["externalId"] + "-a"
+            ], json.dumps([r["jsonBody"] for r in records])
 
 
 FAULTS = {
