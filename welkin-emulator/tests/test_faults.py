@@ -37,7 +37,7 @@ def test_faults_endpoint_reports_and_validates(api: Api) -> None:
 def test_latency_does_not_serialise_clients(api: Api) -> None:
     api.emu.set_faults(latency_ms=400)
     started = time.monotonic()
-    with concurrent.futures.ThreadPoolExecutor(6) as pool:
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
         codes = list(
             pool.map(
                 lambda _: (
@@ -45,12 +45,12 @@ def test_latency_does_not_serialise_clients(api: Api) -> None:
                         api.url("formations/current/cdts"), headers=api.session.headers, timeout=10
                     ).status_code
                 ),
-                range(6),
+                range(8),
             )
         )
     elapsed = time.monotonic() - started
-    assert codes == [200] * 6
-    assert 0.4 <= elapsed < 1.5, elapsed
+    assert codes == [200] * 8
+    assert 0.4 <= elapsed < 2.0, elapsed  # serialised, 8 x 400 ms would take 3.2 s
 
 
 def test_error_rate(api: Api) -> None:
