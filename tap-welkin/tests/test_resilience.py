@@ -57,9 +57,9 @@ def test_401_token_expired_is_refreshed_once(
 
 @pytest.fixture(scope="module")
 def short_tokens() -> Iterator[EmulatorProcess]:
-    """An emulator whose tokens live two seconds and which answers in 15 ms."""
+    """An emulator whose tokens live two seconds and which answers in 30 ms."""
     emu = kit.start_emulator(
-        patients=20, seed=31, extra_args=("--token-lifetime", "2", "--latency-ms", "15")
+        patients=20, seed=31, extra_args=("--token-lifetime", "2", "--latency-ms", "30")
     )
     yield emu
     emu.stop()
