@@ -158,8 +158,18 @@ class TargetWelkin(Target):
 
     @override
     def get_sink_class(self, stream_name: str) -> type[Sink]:
-        """The sink of the stream's Welkin resource (unknown streams reject their records)."""
-        return SINKS.get(str(self.route(stream_name).kind), UnknownStreamSink)
+        """The sink of the stream's Welkin resource (unknown streams reject their records).
+
+        A ``cdt_*`` stream named for a CDT this instance does not have is unknown too
+        (a copy from an instance with more CDTs goes on); a CDT named in ``streams``
+        must exist (see :meth:`cdt_formation`).
+        """
+        route = self.route(stream_name)
+        if route.kind == "cdt" and route.cdt is None:
+            self.start()
+            if not any(cdt_stream_name(n) == stream_name for n in self.writer.cdt_formations()):
+                return UnknownStreamSink
+        return SINKS.get(str(route.kind), UnknownStreamSink)
 
     def cdt_formation(self, stream_name: str) -> tuple[str, dict[str, t.Any]]:
         """The CDT a stream writes and its formation.

@@ -164,6 +164,8 @@ def bad_input(singer, key):
         ),  # 25 Welkin 400: required field
         singer.schema("invoices", LOOSE),
         singer.record("invoices", {"id": f"{k}-inv", "amount": 12}),  # 26 unknown stream
+        singer.schema("cdt_no_such_cdt", LOOSE),
+        singer.record("cdt_no_such_cdt", {"id": f"{k}-nocdt", "patientId": "p"}),  # 32 no such CDT
         {
             "type": "SCHEMA",
             "stream": "users",
@@ -238,6 +240,7 @@ def bad_input(singer, key):
         f"external_id={k}-c24": ("WRONG_TYPE", "'cdtf-start-date'"),
         f"external_id={k}-c25": ("VALIDATION_ERROR", "cdtf-member-id"),
         f"id={k}-inv": ("UNKNOWN_STREAM", "maps to no Welkin resource"),
+        f"id={k}-nocdt": ("UNKNOWN_STREAM", "maps to no Welkin resource"),
         f"username={k}-u27": ("INVALID_SCHEMA", "SCHEMA message is invalid"),
         f"externalId={k}-e28": ("WRONG_TYPE", "participantRole"),
         f"externalId={k}-e29": ("WRONG_TYPE", "'startDateTime'"),

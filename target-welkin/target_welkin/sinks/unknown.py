@@ -22,7 +22,8 @@ class UnknownStreamSink(WelkinSink):
     def _validate_and_parse(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
         # The first per-record step: reject before any other check.
         raise RecordRejected(
-            f"stream '{self.stream_name}' maps to no Welkin resource (add it to 'streams')",
+            f"stream '{self.stream_name}' maps to no Welkin resource of this instance "
+            "(name one in 'streams')",
             operation=Operation.VALIDATE,
             error_code=Code.UNKNOWN_STREAM,
             invalid=True,
