@@ -249,3 +249,14 @@ def test_records_waiting_for_a_late_parent_keep_their_order(emu, config, key, si
     )
     # The first STATE waited for the deferred record; only the last one went out.
     assert run.states == [{"at": "end"}]
+
+
+def test_token_expiring_mid_run_costs_nothing(emu, config, key, singer, welkin):
+    # One-second tokens and slow responses: the token runs out several times during the run.
+    emu.set_faults(token_lifetime=1, latency_ms=20)
+    run = run_target(config, singer.stream("patients", patients(key, 60), PATIENT_SCHEMA))
+    counts = emu.requests()
+    assert run.summary["patients"]["created"] == 60
+    assert counts["POST /{tenant}/admin/api_clients/{clientName}"] > 1  # it was refreshed
+    assert counts[POST_PATIENTS] >= 60  # a 401 on an expired token is sent again
+    assert count_by_external_id(welkin, key) == {f"{key}-{i}": 1 for i in range(60)}
