@@ -109,16 +109,32 @@ class EmulatorProcess:
         _LIVE.add(self)
         found = threading.Event()
 
+        # Under the project's test suite, keep the server's whole log for the suite-wide
+        # scan for secrets and patient values (see the repository's root conftest.py).
+        log_dir = os.environ.get("WELKIN_TEST_LOG_DIR")
+        log_file = (
+            open(  # noqa: SIM115 - closed by the reader thread when the server exits
+                os.path.join(log_dir, f"welkin-emulator-{os.getpid()}-{id(self)}.log"), "a"
+            )
+            if log_dir
+            else None
+        )
+
         def read() -> None:
             assert self.proc is not None
             assert self.proc.stderr is not None
             for raw in self.proc.stderr:
                 line = raw.decode("utf-8", "replace").rstrip()
                 self._log.append(line)
+                if log_file is not None:
+                    log_file.write(line + "\n")
+                    log_file.flush()
                 m = _URL_RE.search(line)
                 if m and not found.is_set():
                     self.url = m.group(1)
                     found.set()
+            if log_file is not None:
+                log_file.close()
 
         self._reader = threading.Thread(target=read, name="welkin-emulator-log", daemon=True)
         self._reader.start()
