@@ -17,7 +17,6 @@ from functools import cached_property
 
 from welkin_client.errors import WelkinExportForbidden, WelkinNotFound
 from welkin_client.pagination import (
-    ExportBoundary,
     ExportCursorPaginator,
     SpringPagePaginator,
     export_updated_at,
@@ -136,7 +135,6 @@ class IncrementalStream(WelkinStream):
         Raises:
             ExportOrderError: an item is older than the one before it.
         """
-        boundary = ExportBoundary()  # an inclusive `start` repeats the boundary items
         previous: dt.datetime | None = None
         pages: Iterable[list[Record]]
         prefetched, self._prefetched = self._prefetched, None
@@ -145,8 +143,10 @@ class IncrementalStream(WelkinStream):
             pages = itertools.chain([] if first is None else [first], rest)
         else:
             pages = self.export_pages(bound)
+        # ExportCursorPaginator.records already drops the items an inclusive
+        # `start` repeats at a page boundary.
         for page in pages:
-            for item in boundary.fresh(page):
+            for item in page:
                 updated = export_updated_at(item)
                 current = parse_timestamp(updated) if updated else None
                 if current is not None and previous is not None and current < previous:
