@@ -90,6 +90,22 @@ class TapWelkin(Tap):
         """The authenticator shared by every stream."""
         return build_authenticator(self.welkin.tokens)
 
+    @property
+    @override
+    def streams(self) -> dict[str, Stream]:
+        """Streams in dependency order (users, patients, calendar events, encounters, CDTs).
+
+        The SDK orders them by name, which sends CDT records, encounters and calendar events
+        before the patients and users they point at; a target writing into Welkin would
+        then have to hold those records (and STATE) until the end.
+        """
+        found = super().streams
+        ordered = sorted(found, key=lambda name: SYNC_ORDER.get(name, len(SYNC_ORDER)))
+        if list(found) != ordered:
+            self._streams = {name: found[name] for name in ordered}
+            return self._streams
+        return found
+
     @override
     def discover_streams(self) -> list[Stream]:
         parse_lookback(self.config.get("lookback_window"))  # fail early on a bad value
@@ -111,6 +127,9 @@ class TapWelkin(Tap):
                 name = streams.cdt_stream_name(cdt["name"], names)
                 found.append(streams.CdtStream(self, cdt, name))
         return found
+
+
+SYNC_ORDER = {"users": 0, "patients": 1, "calendar_events": 2, "encounters": 3, "cdt_records": 4}
 
 
 if __name__ == "__main__":

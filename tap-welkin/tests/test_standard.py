@@ -59,3 +59,18 @@ def test_small_pages_give_the_same_records_once(
     run = kit.run_tap(kit.tap_config(shared, page_size=7), catalog=catalog, name="small-pages")
     assert run.records == baseline.records
     assert run.counts() == baseline.counts()
+
+
+def test_parents_are_synced_before_the_records_that_point_at_them(baseline: kit.TapRun) -> None:
+    # A target writing into Welkin resolves a CDT record's patient, an event's host and an
+    # encounter's event as it goes only if those come first.
+    first_seen: dict[str, int] = {}
+    for position, message in enumerate(baseline.messages):
+        if message["type"] == "RECORD":
+            first_seen.setdefault(message["stream"], position)
+    order = sorted(first_seen, key=first_seen.__getitem__)
+    cdt_streams = [s for s in order if s.startswith("cdt_") and s != "cdt_records"]
+    assert cdt_streams
+    assert order.index("users") < order.index("patients") < order.index("calendar_events")
+    assert order.index("calendar_events") < order.index("encounters")
+    assert all(order.index("patients") < order.index(cdt) for cdt in cdt_streams)
