@@ -176,3 +176,20 @@ def test_seed_command_line(tmp_path: Path) -> None:
         assert conn.execute("SELECT DISTINCT tenant, instance FROM patients").fetchall() == [
             ("acme", "prod")
         ]
+
+
+def test_reseeding_under_a_running_server(tmp_path: Path) -> None:
+    from emulator_kit import Api
+
+    from welkin_emulator.testing import EmulatorProcess
+
+    db = tmp_path / "live.db"
+    seed_database(db, 30, seed=1)
+    with EmulatorProcess(db) as emu:
+        api = Api(emu)
+        assert api.post("by-filter/patients", {}, params={"size": 1}).json()["totalElements"] == 30
+        seed_database(db, 12, seed=2)
+        assert api.post("by-filter/patients", {}, params={"size": 1}).json()["totalElements"] == 12
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

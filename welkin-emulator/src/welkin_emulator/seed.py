@@ -12,6 +12,8 @@ transaction; 100,000 patients take about a minute on a 2-core machine.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -217,6 +219,11 @@ def seed_database(
                               "encounter records": 0, "disposition records": 0,
                               "calendar events": 0}  # fmt: skip
     conn = connect(db_path, cache_mb=256)
+    # In WAL mode the one big transaction is written twice (WAL, then checkpoint). An in-memory
+    # rollback journal writes it once, about 30% faster. Only possible while no other process
+    # has the database open; otherwise the change is refused and seeding stays in WAL mode.
+    with contextlib.suppress(sqlite3.OperationalError):
+        conn.execute("PRAGMA journal_mode=MEMORY")
     try:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("DELETE FROM users WHERE tenant=?", (tenant,))
@@ -265,5 +272,7 @@ def seed_database(
         conn.execute("ROLLBACK")
         raise
     finally:
+        with contextlib.suppress(sqlite3.OperationalError):
+            conn.execute("PRAGMA journal_mode=WAL")  # what the server uses
         conn.close()
     return counts
