@@ -60,7 +60,23 @@ def fault_reply(plan: Plan) -> Reply:
         return Reply(status, html.encode(), "text/html")
     if status == 401:
         return error_reply(ApiError(401, "TOKEN_EXPIRED", "AUTH", "Aws Jwt Token has expired"))
+    if status in _CLIENT_ERRORS:
+        code, component, message = _CLIENT_ERRORS[status]
+        return error_reply(ApiError(status, code, component, message))
     return error_reply(ApiError(status, "INTERNAL_SERVER_ERROR", "API", "Internal server error"))
+
+
+# Scripted 4xx faults carry the code Welkin uses for that status (spec section 7).
+_CLIENT_ERRORS = {
+    400: ("VALIDATION_ERROR", "API", "Validation failed"),
+    403: (
+        "ACCESS_FOR_API_CLIENT_RESTRICTED",
+        "AUTH",
+        "Access to this API is restricted for the APIClient",
+    ),
+    404: ("DT_RECORD_NOT_FOUND", "CDT", "DT record not found"),
+    409: ("CONFLICT", "API", "Conflict"),
+}
 
 
 async def send_reply(send: Send, reply: Reply) -> None:
@@ -93,8 +109,10 @@ async def drop_connection(receive: Receive) -> None:
     await asyncio.sleep(0)
 
 
-async def read_body(receive: Receive) -> bytes:
-    """The whole request body."""
+async def read_body(receive: Receive) -> bytes | None:
+    """The whole request body, or None when the client went away before sending all of it
+    (a request that never fully arrived must not be processed, as on a real server).
+    """
     chunks: list[bytes] = []
     while True:
         message = await receive()
@@ -103,7 +121,7 @@ async def read_body(receive: Receive) -> bytes:
             if not message.get("more_body", False):
                 return b"".join(chunks)
         elif message["type"] == "http.disconnect":
-            return b"".join(chunks)
+            return None
 
 
 class EmulatorApp:
@@ -155,6 +173,8 @@ class EmulatorApp:
         # Read the body even when answering with a fault, so the keep-alive connection stays
         # in a clean state for the client's next request.
         body = await read_body(receive)
+        if body is None:
+            return  # the client is gone: nothing to process, nobody to answer
         if plan.action and not plan.after:
             await self._fault(plan, receive, send, method, template)
             return
