@@ -309,9 +309,9 @@ def run(patients: int | None = None) -> BenchResult:
         "them; one CDT stream synced alone still reads the whole feed "
         f"({'; '.join(f'{k}: {v} requests' for k, v in cdt_runs.items())}).",
         "'token+formation' are requests that fetch no records: the token, and the formation "
-        "read that discovers the CDT streams (made on every run). Not shown there, because the "
-        "counter cannot tell them from data pages: one `export/{type}?pageSize=1` permission "
-        "probe per export type and run.",
+        "read that discovers the CDT streams (made on every run). Other requests that fetch "
+        "nothing (an export-permission probe, an empty last page) count with the data pages: "
+        "the counter has one route for every `export/{type}`.",
         "The emulator's export `start` is inclusive (spec section 11 lets it be either), so each "
         "page after a feed's first repeats the boundary record, which the tap drops: 999 new "
         "records a page, one page more than the floor when a feed is just over a multiple of "
