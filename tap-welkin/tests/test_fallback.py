@@ -70,11 +70,15 @@ def test_patient_deleted_mid_sync_is_skipped_and_counted(
 def test_export_type_answering_404_falls_back_for_that_stream_only(
     shared: EmulatorProcess, catalog: dict[str, Any], baseline: kit.TapRun
 ) -> None:
-    # The first export request is calendar_events' probe (streams sync in name order).
+    # The first export request is patients' probe (users, then patients: parents first;
+    # users come from admin/users, not an export).
     shared.script_faults(
         [{"action": "error", "status": 404, "route": "/{tenant}/{instance}/export/{type}"}]
     )
     run = kit.run_tap(kit.tap_config(shared), catalog=catalog, name="export-404")
     assert run.records == baseline.records
-    assert "Stream 'calendar_events' reads GET /{tenant}/{instance}/calendar/events" in run.stderr
-    assert "Stream 'patients' reads GET /{tenant}/{instance}/export/PATIENT" in run.stderr
+    assert "Stream 'patients' reads POST /{tenant}/{instance}/by-filter/patients" in run.stderr
+    assert (
+        "Stream 'calendar_events' reads GET /{tenant}/{instance}/export/CALENDAR_EVENT"
+        in run.stderr
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import typing as t
 from dataclasses import dataclass
 
@@ -50,11 +49,6 @@ class ConfigurationError(Exception):
 
 class RejectRatioExceeded(RuntimeError):
     """More records were rejected than ``max_reject_ratio`` allows."""
-
-
-def cdt_stream_name(cdt_name: str) -> str:
-    """tap-welkin's stream name of a CDT: ``cdt_`` + lowercased name, non-alphanumerics ``_``."""
-    return "cdt_" + re.sub(r"[^a-z0-9]", "_", cdt_name.lower())
 
 
 @dataclass(frozen=True)

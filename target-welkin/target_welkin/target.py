@@ -13,6 +13,7 @@ from singer_sdk.exceptions import MissingKeyPropertiesError
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.target_base import Target
 from typing_extensions import override
+from welkin_client.naming import cdt_stream_name
 
 from target_welkin.client import (
     CalendarEventsApi,
@@ -31,7 +32,6 @@ from target_welkin.settings import (
     ConfigurationError,
     RejectRatioExceeded,
     StreamRoute,
-    cdt_stream_name,
     make_route,
 )
 from target_welkin.sinks import (
@@ -167,7 +167,8 @@ class TargetWelkin(Target):
         route = self.route(stream_name)
         if route.kind == "cdt" and route.cdt is None:
             self.start()
-            if not any(cdt_stream_name(n) == stream_name for n in self.writer.cdt_formations()):
+            names = list(self.writer.cdt_formations())
+            if not any(cdt_stream_name(n, names) == stream_name for n in names):
                 return UnknownStreamSink
         return SINKS.get(str(route.kind), UnknownStreamSink)
 
@@ -180,7 +181,9 @@ class TargetWelkin(Target):
         formations = self.writer.cdt_formations()
         wanted = self.route(stream_name).cdt
         if wanted is None:
-            wanted = next((n for n in formations if cdt_stream_name(n) == stream_name), None)
+            wanted = next(
+                (n for n in formations if cdt_stream_name(n, formations) == stream_name), None
+            )
         if wanted is None or wanted not in formations:
             msg = f"stream '{stream_name}': this Welkin instance has no such CDT"
             raise ConfigurationError(msg)

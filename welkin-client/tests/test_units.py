@@ -206,3 +206,17 @@ def test_rate_budget_spaces_requests() -> None:
     for _ in range(1000):
         unlimited.spend()
     assert time.monotonic() - started < 0.5
+
+
+def test_cdt_stream_names_are_one_rule_for_tap_and_target() -> None:
+    from welkin_client.naming import cdt_stream_name
+
+    assert cdt_stream_name("cdt-self-care") == "cdt_cdt_self_care"
+    assert cdt_stream_name("Allergies--2024-") == "cdt_allergies_2024"
+    clashing = ["Vitals", "vitals"]
+    names = [cdt_stream_name(n, clashing) for n in clashing]
+    assert len(set(names)) == 2 and all(n.startswith("cdt_vitals_") for n in names)
+    assert cdt_stream_name("records") != "cdt_records"
+    long_name = "x" * 100
+    assert len(cdt_stream_name(long_name)) <= 63
+    assert cdt_stream_name(long_name) == cdt_stream_name(long_name, [long_name, "other"])

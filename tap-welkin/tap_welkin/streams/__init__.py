@@ -1,7 +1,9 @@
 """Stream classes of tap-welkin, one module per Welkin domain."""
 
+from welkin_client.naming import cdt_stream_name
+
 from tap_welkin.streams.calendar import CalendarEventsStream
-from tap_welkin.streams.cdts import CdtRecordsStream, CdtStream, cdt_stream_name
+from tap_welkin.streams.cdts import CdtRecordsStream, CdtStream
 from tap_welkin.streams.encounters import EncountersStream
 from tap_welkin.streams.patients import PatientsStream
 from tap_welkin.streams.users import UsersStream
