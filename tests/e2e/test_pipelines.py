@@ -177,3 +177,27 @@ def test_instance_to_instance_copy(
         )  # type: ignore[arg-type]
 
     assert events(copy) == events(source)
+
+
+def test_split_by_stream_job_keeps_separate_selections_and_state(
+    meltano: Meltano, seeded_emulator: EmulatorProcess
+) -> None:
+    env = emulator_env("TAP_WELKIN", seeded_emulator.url)
+    meltano.run("run", "welkin-split-by-stream", extra_env=env)
+
+    loaded = duckdb_counts(meltano.workdir / "warehouse.duckdb")
+    expected = stream_counts(seeded_emulator.url)
+    # tap-welkin-patients brings patients; tap-welkin-clinical CDTs, encounters and events.
+    assert {k: loaded.get(k) for k in expected if k != "users"} == {
+        k: v for k, v in expected.items() if k != "users"
+    }
+    assert "users" not in loaded and "cdt_records" not in loaded
+    state_ids = set(meltano.run("state", "list").stdout.split())
+    assert {
+        "dev:tap-welkin-patients-to-target-duckdb",
+        "dev:tap-welkin-clinical-to-target-duckdb",
+    } <= state_ids
+    patients_state = json.loads(
+        meltano.run("state", "get", "dev:tap-welkin-patients-to-target-duckdb").stdout
+    )
+    assert set(patients_state["singer_state"]["bookmarks"]) == {"patients"}
