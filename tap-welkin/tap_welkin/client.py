@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import typing as t
+from concurrent.futures import ThreadPoolExecutor
 
 import msgspec
 import requests
@@ -194,15 +195,34 @@ class WelkinStream(RESTStream[t.Any]):
         Used where one stream reads many lists (per patient, per time window):
         same retries, token refresh and classification as ``request_records``,
         without putting patient ids into the SDK's metric contexts.
+
+        The next page is requested as soon as the current one has arrived (its
+        cursor or number is known by then) and fetched while the current page's
+        records are processed: one page ahead hides the network round trip.
+        Pages still come out in order, and at most two are held at a time.
         """
         send = self.request_decorator(self._request)
-        while not paginator.finished:
+
+        def fetch(token: t.Any) -> requests.Response:  # noqa: ANN401
             query = dict(params or {})
-            if paginator.current_value is not None:
-                query[page_param] = paginator.current_value
+            if token is not None:
+                query[page_param] = token
             prepared = self.build_prepared_request(
                 method=method, url=self.url_base + path, params=query, json=body
             )
             response = send(prepared, None)
-            yield paginator.records(self.decode(response))
-            paginator.advance(response)
+            self.decode(response)  # decode off the consumer's thread, cached on the response
+            return response
+
+        if paginator.finished:
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="welkin-page") as ahead:
+            pending = ahead.submit(fetch, paginator.current_value)
+            while pending is not None:
+                response = pending.result()
+                records = paginator.records(self.decode(response))
+                paginator.advance(response)
+                pending = (
+                    None if paginator.finished else ahead.submit(fetch, paginator.current_value)
+                )
+                yield records
