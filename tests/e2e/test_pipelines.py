@@ -53,9 +53,11 @@ def test_welkin_to_duckdb_loads_everything_then_only_changes(
                 f"patients/{item['patientId']}/cdts/allergies/{item['id']}",
                 json={"reaction_symptom": "Changed"},
             )
-    batched_before = duckdb_query(warehouse, "select max(_sdc_batched_at) from welkin.patients")[0][
-        0
-    ]
+    # Run 1's last batch, across every table (tables load one after another).
+    batched_before = max(
+        duckdb_query(warehouse, f'select max(_sdc_batched_at) from welkin."{table}"')[0][0]
+        for table in expected
+    )
 
     meltano.run("run", "tap-welkin", "target-duckdb", extra_env=env)
     after = duckdb_counts(warehouse)
