@@ -166,3 +166,22 @@ def test_interrupted_run_resumes_without_losing_records(
         assert (
             len(resumed.records["patients"]) <= len(truth["patients"]) - len(before["patients"]) + 5
         )
+
+
+def test_exclusive_export_start_loses_and_repeats_nothing() -> None:
+    # Spec §11 leaves open whether export `start` is inclusive; the tap must cope with both.
+    inclusive = kit.start_emulator(patients=25, seed=21)
+    exclusive = kit.start_emulator(patients=25, seed=21, extra_args=("--export-exclusive-start",))
+    try:
+        small_pages = {"page_size": 7}  # many page boundaries
+        expected = kit.run_tap(kit.tap_config(inclusive, **small_pages), name="inclusive-start")
+        config = kit.tap_config(exclusive, **small_pages)
+        first = kit.run_tap(config, name="exclusive-start")
+        assert first.records == expected.records
+        assert first.counts() == expected.counts()  # each record once
+        changed = change_one_of_each(exclusive)
+        second = kit.run_tap(config, state=first.state, name="exclusive-start-second")
+        assert {s: set(r) for s, r in second.records.items() if s != "users"} == changed
+    finally:
+        inclusive.stop()
+        exclusive.stop()

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import socket
 import time
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from emulator_kit import Api
+
+from welkin_emulator.testing import EmulatorProcess
 
 
 def total_patients(api: Api) -> int:
@@ -39,3 +42,17 @@ def test_scripted_client_errors_carry_welkins_error_codes(api: Api) -> None:
         response = api.post("by-filter/patients", {})
         assert response.status_code == status
         assert response.json()[0]["errorCode"] == code
+
+
+def test_export_start_can_be_made_exclusive(seeded_db: Path) -> None:
+    with EmulatorProcess(seeded_db, extra_args=("--export-exclusive-start",)) as emu:
+        api = Api(emu)
+        first = api.get("export/PATIENT", params={"pageSize": 5}).json()
+        second = api.get(
+            "export/PATIENT", params={"pageSize": 5, "start": first["cursor"]["end"]}
+        ).json()
+        assert api.get("/_emulator/faults").json()["export_exclusive_start"] == 1
+    # Inclusive (the default) repeats the boundary item; exclusive starts after it.
+    assert first["data"][-1]["updatedAt"] == first["cursor"]["end"]
+    assert second["data"][0]["updatedAt"] > first["cursor"]["end"]
+    assert not {p["id"] for p in first["data"]} & {p["id"] for p in second["data"]}

@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--malformed-rate", type=float, default=d.malformed_rate, help="P(bad JSON)")
     s.add_argument("--timeout-seconds", type=float, default=d.timeout_seconds)
     s.add_argument("--fault-seed", type=int, default=d.seed)
+    s.add_argument(
+        "--export-exclusive-start",
+        action="store_true",
+        help="export returns updatedAt > start (default: >=)",
+    )
 
     e = sub.add_parser("seed", help="fill the database with deterministic synthetic data")
     e.add_argument("--db", required=True)
@@ -92,6 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "malformed_rate": args.malformed_rate,
                     "timeout_seconds": args.timeout_seconds,
                     "seed": args.fault_seed,
+                    "export_exclusive_start": int(args.export_exclusive_start),
                 }
             )
             config = load_config(args.config)

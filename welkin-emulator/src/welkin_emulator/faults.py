@@ -35,6 +35,9 @@ class FaultSettings:
     seed: int = 0
     token_limit: int = 100
     timeout_seconds: float = 30.0
+    # 1: export `start` is exclusive (updatedAt > start). Spec §11 leaves it open; clients
+    # must cope with both, so tests can switch it.
+    export_exclusive_start: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready view."""
@@ -54,7 +57,10 @@ class FaultSettings:
                 raise ValueError(f"'{name}' must not be negative")
             if name.endswith("_rate") and name != "rate_limit" and value > 1:
                 raise ValueError(f"'{name}' is a probability between 0 and 1")
-            staged[name] = int(value) if name in ("seed", "retry_after", "token_limit") else value
+            if name == "export_exclusive_start" and value not in (0, 1):
+                raise ValueError("'export_exclusive_start' is 0 or 1")
+            integral = ("seed", "retry_after", "token_limit", "export_exclusive_start")
+            staged[name] = int(value) if name in integral else value
         for name, value in staged.items():
             setattr(self, name, value)
 
@@ -66,6 +72,7 @@ class FaultSettings:
             seed=self.seed,
             retry_after=self.retry_after,
             timeout_seconds=self.timeout_seconds,
+            export_exclusive_start=self.export_exclusive_start,
         )
 
 

@@ -46,7 +46,8 @@ def export(ctx: Ctx) -> Reply:
     where = f"tenant=? AND instance=?{extra}"
     params: list[Any] = [ctx.tenant, ctx.instance]
     if start:
-        where += " AND updated_at>=?"
+        exclusive = ctx.state.faults.settings.export_exclusive_start
+        where += " AND updated_at>?" if exclusive else " AND updated_at>=?"
         params.append(start)
     body = "CAST(body AS BLOB)"
     cols = f"{body}, updated_at, created_at" if append else f"{body}, updated_at, NULL"
