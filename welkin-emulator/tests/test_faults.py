@@ -291,6 +291,7 @@ def test_cli_flags_set_the_start_up_faults(empty_db: Path) -> None:
         "30",
         "--timeout-seconds",
         "12",
+        "--export-exclusive-start",
     )
     with EmulatorProcess(empty_db, extra_args=args) as emu:
         assert emu.faults() == {
@@ -305,6 +306,7 @@ def test_cli_flags_set_the_start_up_faults(empty_db: Path) -> None:
             "seed": 9,
             "token_limit": 30,
             "timeout_seconds": 12,
+            "export_exclusive_start": 1,
         }
         emu.clear_faults()
         emu.reset()  # back to the CLI settings, not to the built-in defaults
