@@ -5,11 +5,11 @@ Peak RSS comes from the kernel's accounting of each child process (``wait4`` rus
 
 * tap-welkin: a full sync of every stream (stdout to /dev/null) of an empty instance (start-up),
   of 10,000 and of 100,000 seeded patients.
-* target-welkin: an empty input (start-up), then first loads of 500 and of 5,000 new patients
+* target-welkin: an empty input (start-up), then first loads of 1,000 and of 10,000 new patients
   with one CDT record each, no latency and no budget, and the unchanged rerun of the larger one.
-  The target writes 60-150 records/s on a busy 2-core machine (two calls a record), so 100,000
-  patients would take well over 20 minutes: its sizes are a twentieth of the tap's, still 10x
-  apart (override with ``--target-patients``).
+  A first load costs two API calls a record and runs at 100-300 calls/s on a 2-core machine, so
+  100,000 patients would take 15-30 minutes: the target's sizes are a tenth of the tap's, still
+  10x apart (override with ``--target-patients``).
 
 Memory must not grow with N: the ratio large/small of peak RSS, and of the growth over
 start-up, should stay near 1.
@@ -32,7 +32,7 @@ import target_write_rate  # noqa: E402
 from common import BenchResult, Emulator, markdown_table  # noqa: E402
 
 DEFAULT_TAP_PATIENTS = (10_000, 100_000)
-DEFAULT_TARGET_PATIENTS = (500, 5_000)
+DEFAULT_TARGET_PATIENTS = (1_000, 10_000)
 
 
 def tap_peak(patients: int) -> tuple[common.ProcResult, int]:
@@ -143,9 +143,9 @@ def run(
         "Tap runs use the default selection (every stream; `cdt_records`, the envelope "
         "duplicate of the CDT streams, is off by default), stdout to /dev/null.",
         f"Target sizes are {target_sizes[0]:,} and {target_sizes[-1]:,} patients (one "
-        "`allergies` record each, so twice as many records): a first load costs two calls a "
-        "record and runs at a few hundred calls/s here, so 100,000 patients do not fit in "
-        "`make bench`.",
+        "`allergies` record each, so twice as many records), a tenth of the tap's: a first load "
+        "costs two calls a record and runs at a few hundred calls/s here, so 100,000 patients "
+        "do not fit in `make bench`.",
     ]
     return BenchResult("5. Memory", [markdown_table(headers, rows)], summary, notes)
 
@@ -154,7 +154,7 @@ def main() -> None:
     """Command line."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tap-patients", type=int, nargs="+", help="default 10000 100000")
-    parser.add_argument("--target-patients", type=int, nargs="+", help="default 500 5000")
+    parser.add_argument("--target-patients", type=int, nargs="+", help="default 1000 10000")
     args = parser.parse_args()
     common.timed(lambda: run(args.tap_patients, args.target_patients)).print()
 
