@@ -219,7 +219,8 @@ def _cdt_delete(api: Api) -> list[requests.Response]:
     return [api.get(path), api.delete(path), api.get(path)]
 
 
-def _encounter(api: Api) -> tuple[str, dict[str, Any]]:
+def _post_encounter(api: Api) -> tuple[str, dict[str, Any], requests.Response]:
+    """Create an encounter as the recording does: ``(patient id, host user, response)``."""
     host = api.active_user()
     p = api.new_patient(firstName="Demo", lastName="Er")
     start = datetime.now(timezone.utc) + timedelta(hours=6)
@@ -239,39 +240,24 @@ def _encounter(api: Api) -> tuple[str, dict[str, Any]]:
             ],
         },
     }
-    r = api.post(f"patients/{p['id']}/encounters", body)
+    return p["id"], host, api.post(f"patients/{p['id']}/encounters", body)
+
+
+def _encounter(api: Api) -> tuple[str, dict[str, Any]]:
+    pid, _, r = _post_encounter(api)
     assert r.status_code == 201, r.text
-    return p["id"], r.json()
+    return pid, r.json()
 
 
 @scenario("test_encounter_create")
 def _encounter_create(api: Api) -> list[requests.Response]:
-    host = api.active_user()
-    p = api.new_patient(firstName="Demo", lastName="Er")
-    start = datetime.now(timezone.utc) + timedelta(hours=6)
-    body = {
-        "title": "new enc",
-        "description": "new encounter",
-        "templateName": "etmp-initial-consultation",
-        "currentScheduledAppointment": {
-            "eventType": "ENCOUNTER",
-            "eventTitle": "NEW ENC",
-            "startDateTime": iso(start),
-            "endDateTime": iso(start + timedelta(hours=1)),
-            "hostId": host["id"],
-            "participants": [
-                {"participantId": host["id"], "participantRole": "psm"},
-                {"participantId": p["id"], "participantRole": "patient"},
-            ],
-        },
-    }
-    r = api.post(f"patients/{p['id']}/encounters", body)
+    pid, host, r = _post_encounter(api)
     jb = r.json()["jsonBody"]
     assert jb["status"] == "DRAFT"
     assert jb["calendarEventId"] == jb["calendarEvent"]["id"]
     # The auto-created calendar event and disposition really exist.
     assert api.get(f"calendar/events/{jb['calendarEventId']}").status_code == 200
-    disp = api.get(f"patients/{p['id']}/encounters/{r.json()['id']}/disposition").json()
+    disp = api.get(f"patients/{pid}/encounters/{r.json()['id']}/disposition").json()
     assert disp["id"] == jb["dispositionId"]
     assert disp["jsonBody"]["source_type"] == "ENCOUNTER"
     parts = {x["participantRole"]: x for x in jb["calendarEvent"]["participants"]}
