@@ -4,10 +4,14 @@ One SQLite file per Welkin tenant and instance in ``state_dir``. A row maps one
 identity of a source record (``id=<source id>``, ``externalId=<key>``, ...) in a
 resource namespace (``patients``, ``cdt:allergies``, ...) to the Welkin id, with
 a hash of the whole payload last written and one hash per field. Hashes are
-keyed (HMAC) with a random salt kept in the file, so the map holds no field
-value: unchanged records are recognised, and changed fields found, without
-storing PHI. Every write commits at once, so a crash loses at most the write
-in flight (which the next run finds again by its key).
+HMAC-SHA256 keyed by a key derived from the API client secret, which is never
+stored: without the secret no candidate value can be tested against the file.
+The file keeps no salt and no key; only a keyed check value tells that the key
+changed (secret rotated) or that the file is in the old salted format, and then
+the map is dropped and rebuilt from Welkin, the source of truth. The file, its
+``-wal``/``-shm`` and the folder are 0600/0700 whatever the umask. Every write
+commits at once, so a crash loses at most the write in flight (which the next
+run finds again by its key).
 """
 
 from __future__ import annotations
@@ -15,13 +19,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import secrets
+import os
 import sqlite3
 import threading
 import time
 import typing as t
 from dataclasses import dataclass
 from pathlib import Path
+
+FORMAT = "2"
+_KEY_LABEL = b"target-welkin id map v2"
+_CHECK_LABEL = b"target-welkin id map key check"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -43,6 +51,21 @@ def _canonical(value: t.Any) -> bytes:  # noqa: ANN401
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
+def derive_key(secret: str) -> bytes:
+    """The hashing key: HMAC of a fixed label under the API client secret (never stored)."""
+    return hmac.new(secret.encode(), _KEY_LABEL, hashlib.sha256).digest()
+
+
+def _private_dir(folder: Path) -> None:
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    folder.chmod(0o700)
+
+
+def _private_file(path: Path) -> None:
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, 0o600))
+    path.chmod(0o600)
+
+
 @dataclass(frozen=True)
 class Entry:
     """One identity of a source record and the Welkin resource it maps to."""
@@ -57,25 +80,55 @@ class Entry:
 class IdMap:
     """Thread-safe access to one id map file."""
 
-    def __init__(self, path: Path) -> None:
-        """Open (or create) the map at ``path``."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+    def __init__(self, path: Path, secret: str) -> None:
+        """Open (or create) the map at ``path``, keyed from the API client ``secret``."""
+        _private_dir(path.parent)
         self.path = path
+        self._key = derive_key(secret)
         self._lock = threading.Lock()
+        _private_file(path)
         self._conn = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.executescript(_SCHEMA)
-        row = self._conn.execute("SELECT value FROM meta WHERE key='salt'").fetchone()
-        if row is None:
-            salt = secrets.token_hex(32)
-            self._conn.execute("INSERT INTO meta(key, value) VALUES('salt', ?)", (salt,))
-        else:
-            salt = row[0]
-        self._salt = bytes.fromhex(salt)
+        self._conn.execute("PRAGMA busy_timeout=30000")
+        self._open_schema()
+        for suffix in ("-wal", "-shm"):
+            side = path.with_name(path.name + suffix)
+            if side.exists():
+                side.chmod(0o600)
+
+    def _open_schema(self) -> None:
+        """Create the tables; drop a map in another format or keyed by another secret."""
+        check = hmac.new(self._key, _CHECK_LABEL, hashlib.sha256).hexdigest()
+        self._conn.execute("BEGIN IMMEDIATE")
+        try:
+            self._conn.execute(
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
+            stored = dict(self._conn.execute("SELECT key, value FROM meta").fetchall())
+            if stored and (stored.get("format") != FORMAT or stored.get("key_check") != check):
+                # Old salted format (recoverable hashes) or a rotated secret: rebuild.
+                self._conn.execute("DROP TABLE IF EXISTS idmap")
+                self._conn.execute("DELETE FROM meta")
+                stored = {}
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    self._conn.execute(statement)
+            if not stored:
+                self._conn.execute(
+                    "INSERT INTO meta(key, value) VALUES('format', ?), ('key_check', ?)",
+                    (FORMAT, check),
+                )
+            self._conn.execute("COMMIT")
+        except BaseException:
+            self._conn.execute("ROLLBACK")
+            raise
+        # VACUUM so dropped pages of an old map keep no old hashes on disk.
+        if not stored:
+            self._conn.execute("VACUUM")
 
     def hash(self, value: t.Any) -> str:  # noqa: ANN401
         """Keyed hash of a JSON value (short: it only has to tell changes apart)."""
-        return hmac.new(self._salt, _canonical(value), hashlib.sha256).hexdigest()[:32]
+        return hmac.new(self._key, _canonical(value), hashlib.sha256).hexdigest()[:32]
 
     def field_hashes(self, payload: t.Mapping[str, t.Any]) -> dict[str, str]:
         """One hash per field of ``payload``."""

@@ -10,6 +10,7 @@ logged; logs only see counts.
 from __future__ import annotations
 
 import json
+import os
 import threading
 import typing as t
 from dataclasses import asdict, dataclass
@@ -88,10 +89,13 @@ class RejectsFile:
 
     def __init__(self, path: Path) -> None:
         """Open ``path`` for appending (its folder is created)."""
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.path = path
         self._lock = threading.Lock()
-        self._file: t.TextIO = path.open("a", encoding="utf-8")
+        # 0600 whatever the umask: rejects name record keys.
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.chmod(path, 0o600)
+        self._file: t.TextIO = os.fdopen(fd, "a", encoding="utf-8")
 
     def write(self, reject: Reject) -> None:
         """Append one reject."""

@@ -103,7 +103,8 @@ class TargetWelkin(Target):
     def idmap(self) -> IdMap:
         """The durable id map of this tenant and instance."""
         name = f"idmap-{self.config['tenant']}-{self.config['instance']}.sqlite"
-        return IdMap(self.state_dir / re.sub(r"[^A-Za-z0-9_.-]", "_", name))
+        path = self.state_dir / re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+        return IdMap(path, secret=self.config["secret_key"])
 
     @cached_property
     def rejects(self) -> RejectsFile:
