@@ -27,7 +27,7 @@ import typing as t
 from dataclasses import dataclass
 from pathlib import Path
 
-FORMAT = "2"
+FORMAT = "3"
 _KEY_LABEL = b"target-welkin id map v2"
 _CHECK_LABEL = b"target-welkin id map key check"
 
@@ -68,7 +68,7 @@ def _private_file(path: Path) -> None:
 
 @dataclass(frozen=True)
 class Entry:
-    """One identity of a source record and the Welkin resource it maps to."""
+    """One identity of a source record (as its keyed hash) and the Welkin resource it maps to."""
 
     source_key: str
     welkin_id: str
@@ -130,6 +130,10 @@ class IdMap:
         """Keyed hash of a JSON value (short: it only has to tell changes apart)."""
         return hmac.new(self._key, _canonical(value), hashlib.sha256).hexdigest()[:32]
 
+    def identity(self, source_key: str) -> str:
+        """What is stored for a record key (``externalId=<value>``...): its keyed hash."""
+        return hmac.new(self._key, source_key.encode(), hashlib.sha256).hexdigest()
+
     def field_hashes(self, payload: t.Mapping[str, t.Any]) -> dict[str, str]:
         """One hash per field of ``payload``."""
         return {name: self.hash(value) for name, value in payload.items()}
@@ -140,7 +144,7 @@ class IdMap:
 
     def find(self, resource: str, source_keys: t.Iterable[str]) -> list[Entry]:
         """Entries of ``resource`` for any of ``source_keys``, in the order given."""
-        keys = list(dict.fromkeys(source_keys))
+        keys = list(dict.fromkeys(self.identity(k) for k in source_keys))
         if not keys:
             return []
         marks = ",".join("?" * len(keys))
@@ -169,7 +173,7 @@ class IdMap:
         Without a payload (a parent found by lookup), only the id is kept and an
         existing payload hash for the same Welkin id is preserved.
         """
-        keys = list(dict.fromkeys(source_keys))
+        keys = list(dict.fromkeys(self.identity(k) for k in source_keys))
         now = time.time()
         with self._lock:
             self._conn.execute("BEGIN IMMEDIATE")
@@ -213,6 +217,24 @@ class IdMap:
                 "DELETE FROM idmap WHERE resource = ? AND welkin_id = ?", (resource, welkin_id)
             )
 
+    def latest(self, resource: str) -> Entry | None:
+        """The entry of ``resource`` written last (the one a reset or delete would miss first)."""
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT source_key, welkin_id, parent_id, payload_hash, field_hashes FROM idmap "
+                "WHERE resource = ? ORDER BY written_at DESC LIMIT 1",
+                (resource,),
+            ).fetchone()
+        if row is None:
+            return None
+        return Entry(row[0], row[1], row[2], row[3], json.loads(row[4]) if row[4] else None)
+
+    def forget_resource(self, resource: str) -> int:
+        """Drop every entry of ``resource``; the number of rows dropped."""
+        with self._lock:
+            done = self._conn.execute("DELETE FROM idmap WHERE resource = ?", (resource,))
+            return int(done.rowcount)
+
     def count(self, resource: str | None = None) -> int:
         """Number of distinct Welkin ids mapped (in ``resource``, or overall)."""
         query = "SELECT COUNT(DISTINCT resource || welkin_id) FROM idmap"
@@ -227,3 +249,30 @@ class IdMap:
         """Close the database."""
         with self._lock:
             self._conn.close()
+
+
+class MapCheck:
+    """Checks once per run and resource that the id map still describes the instance.
+
+    Welkin is the source of truth: the entry written last is fetched from Welkin
+    (one read). When it is gone (instance reset, or records deleted in Welkin),
+    every entry of the resource is dropped, so each record is looked up and
+    written again rather than skipped as unchanged.
+    """
+
+    def __init__(self, idmap: IdMap) -> None:
+        """Check entries of ``idmap``."""
+        self.idmap = idmap
+        self._lock = threading.Lock()
+        self._checked: set[str] = set()
+
+    def ensure(self, resource: str, exists: t.Callable[[Entry], bool]) -> int:
+        """Check ``resource`` unless done this run; the number of entries dropped."""
+        with self._lock:
+            if resource in self._checked:
+                return 0
+            self._checked.add(resource)
+            latest = self.idmap.latest(resource)
+            if latest is None or exists(latest):
+                return 0
+            return self.idmap.forget_resource(resource)

@@ -22,7 +22,7 @@ from target_welkin.client import (
     UsersApi,
     WelkinWriter,
 )
-from target_welkin.idmap import IdMap
+from target_welkin.idmap import IdMap, MapCheck
 from target_welkin.reader import WelkinMessageReader
 from target_welkin.references import PLANNED, lock_key, unknown
 from target_welkin.rejects import Code, Operation, RecordRejected, Reject, RejectsFile
@@ -105,6 +105,11 @@ class TargetWelkin(Target):
         name = f"idmap-{self.config['tenant']}-{self.config['instance']}.sqlite"
         path = self.state_dir / re.sub(r"[^A-Za-z0-9_.-]", "_", name)
         return IdMap(path, secret=self.config["secret_key"])
+
+    @cached_property
+    def map_check(self) -> MapCheck:
+        """The once-per-resource check that the id map still matches the instance."""
+        return MapCheck(self.idmap)
 
     @cached_property
     def rejects(self) -> RejectsFile:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
@@ -13,7 +14,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from target_welkin.idmap import IdMap, derive_key
 
 from .helpers import PATIENT_SCHEMA, run_cli
@@ -67,10 +67,8 @@ def _candidate_keys(cells: list[str]) -> list[bytes]:
     keys: list[bytes] = [b""]
     for cell in cells:
         keys.append(cell.encode())
-        try:
+        with contextlib.suppress(ValueError):
             keys.append(bytes.fromhex(cell))
-        except ValueError:
-            pass
     return keys
 
 
@@ -168,3 +166,18 @@ def test_id_map_of_another_secret_is_dropped(tmp_path):
         assert rotated.count() == 0
     finally:
         rotated.close()
+
+
+def test_record_keys_are_not_stored_in_clear(tmp_path):
+    path = tmp_path / "idmap.sqlite"
+    idmap = IdMap(path, secret="s3cret")
+    try:
+        idmap.record("patients", ["mrn=MRN-4242", "externalId=EHR-77"], "w1", payload={"a": 1})
+        assert [e.welkin_id for e in idmap.find("patients", ["mrn=MRN-4242"])] == ["w1"]
+    finally:
+        idmap.close()
+    raw = path.read_bytes() + b"".join(
+        p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("idmap.sqlite-")
+    )
+    assert b"MRN-4242" not in raw
+    assert b"EHR-77" not in raw

@@ -31,4 +31,5 @@ def test_thousand_patients_one_write_each_then_none(emu, config, key, singer):
     counts = emu.requests()
     assert rerun.summary["patients"]["unchanged"] == 1000
     assert writes(counts) == 0  # 0 write calls per record
-    assert counts["total"] == counts.get(TOKEN, 0) == 1  # and no read either
+    # and one read: Welkin still has the patient written last (else the id map is dropped).
+    assert counts["total"] - counts.get(TOKEN, 0) == 1

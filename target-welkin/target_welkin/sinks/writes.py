@@ -58,6 +58,21 @@ class WriteFlow:
             keys.append(f"id={prepared.source_id}")
         return keys
 
+    def check_map(self) -> None:
+        """Once per run: drop the resource's id map when Welkin no longer has what it maps."""
+        api = self.api
+        assert api is not None
+        dropped = self.welkin.map_check.ensure(
+            self.resource, lambda entry: api.get(entry.welkin_id, entry.parent_id) is not None
+        )
+        if dropped:
+            self.logger.warning(
+                "Welkin no longer has the %s last written (instance reset or deleted): "
+                "%d id-map entries dropped; records are looked up and written again",
+                self.resource,
+                dropped,
+            )
+
     def find_by_keys(self, prepared: Prepared, parent_id: str | None) -> dict[str, Json]:
         """Welkin resources matching any external key of the record, by Welkin id."""
         assert self.api is not None
@@ -91,6 +106,7 @@ class WriteFlow:
         """Decide create, patch or skip, and do it."""
         assert self.api is not None
         idmap, mode = self.welkin.idmap, self.route.write_mode
+        self.check_map()
         identities = self.identities(prepared, parent_id)
         entries = idmap.find(self.resource, identities)
         if len({e.welkin_id for e in entries}) > 1:

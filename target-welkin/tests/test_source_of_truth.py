@@ -1,0 +1,36 @@
+"""Welkin, not the id map, decides what exists: an instance reset is detected and everything rewritten."""
+
+from __future__ import annotations
+
+from welkin_emulator.testing import EmulatorProcess
+
+from .conftest import make_config
+from .helpers import PATIENT_SCHEMA, WelkinReader, run_target
+
+
+def test_instance_reset_rewrites_every_record(tmp_path, key, singer):
+    patients = [
+        {
+            "externalId": f"{key}-{i}",
+            "firstName": f"F{i}",
+            "lastName": "L",
+            "birthDate": "1970-01-01",
+        }
+        for i in range(5)
+    ]
+    messages = [*singer.stream("patients", patients, PATIENT_SCHEMA), singer.state({"done": 1})]
+    state_dir = tmp_path / "state"
+    with EmulatorProcess(tmp_path / "before.db") as before:
+        first = run_target(make_config(before, state_dir), messages)
+    assert first.summary["patients"]["created"] == 5
+
+    # The same tenant and instance, reset: a fresh emulator, the id map kept.
+    with EmulatorProcess(tmp_path / "after.db") as after:
+        rerun = run_target(make_config(after, state_dir), messages)
+        welkin = WelkinReader(after)
+        present = {p.get("externalId") for p in welkin.patients()}
+        again = run_target(make_config(after, state_dir), messages)
+    assert rerun.summary["patients"]["created"] == 5
+    assert present >= {p["externalId"] for p in patients}
+    assert again.summary["patients"]["unchanged"] == 5
+    assert rerun.states == [{"done": 1}]
