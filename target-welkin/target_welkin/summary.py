@@ -16,6 +16,7 @@ OUTCOMES = (
     "retried",
     "would_create",
     "would_update",
+    "skipped_delete",
 )
 
 
@@ -25,7 +26,8 @@ class RunSummary:
     ``rejected`` counts Welkin's refusals and failed lookups, ``invalid`` the
     records refused before any call; ``retried`` counts records whose write
     needed more than one attempt (they also count as created or updated).
-    ``would_*`` are the dry-run plan.
+    ``would_*`` are the dry-run plan; ``skipped_delete`` counts records marked
+    deleted (``_sdc_deleted_at``), which are never upserted.
     """
 
     def __init__(self) -> None:

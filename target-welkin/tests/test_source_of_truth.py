@@ -5,7 +5,7 @@ from __future__ import annotations
 from welkin_emulator.testing import EmulatorProcess
 
 from .conftest import make_config
-from .helpers import PATIENT_SCHEMA, WelkinReader, run_target
+from .helpers import PATIENT_SCHEMA, WelkinReader, run_target, writes
 
 
 def test_instance_reset_rewrites_every_record(tmp_path, key, singer):
@@ -34,3 +34,22 @@ def test_instance_reset_rewrites_every_record(tmp_path, key, singer):
     assert present >= {p["externalId"] for p in patients}
     assert again.summary["patients"]["unchanged"] == 5
     assert rerun.states == [{"done": 1}]
+
+
+def test_record_marked_deleted_is_never_upserted(emu, config, key, singer, welkin):
+    kept = {"externalId": f"{key}-kept", "firstName": "K", "lastName": "L"}
+    gone = {"externalId": f"{key}-gone", "firstName": "G", "lastName": "L"}
+    first = run_target(config, singer.stream("patients", [kept], PATIENT_SCHEMA))
+    assert first.summary["patients"]["created"] == 1
+
+    emu.reset_requests()
+    deleted_at = "2026-01-02T03:04:05Z"
+    marked = [
+        {**kept, "firstName": "Changed", "_sdc_deleted_at": deleted_at},
+        {**gone, "_sdc_deleted_at": deleted_at},
+    ]
+    run = run_target(config, singer.stream("patients", marked, PATIENT_SCHEMA))
+    assert run.summary["patients"]["skipped_delete"] == 2
+    assert writes(emu.requests()) == 0
+    assert welkin.patient_by("EID", gone["externalId"]) is None
+    assert welkin.patients_with("externalId", kept["externalId"])[0]["firstName"] == "K"

@@ -125,6 +125,15 @@ class WelkinSink(WriteFlow, Sink):
             self.welkin.start()
             self.api = self.api_class(self.welkin.writer.client)
 
+    @property
+    @override
+    def include_sdc_metadata_properties(self) -> bool:
+        """Always: otherwise the SDK strips ``_sdc_deleted_at`` before the sink sees it.
+
+        The ``_sdc_`` fields are never written to Welkin (see ``prepare``).
+        """
+        return True
+
     @override
     def get_validator(self) -> None:
         """No SDK validator: its messages quote record values (see ``_validate_and_parse``)."""
@@ -161,7 +170,14 @@ class WelkinSink(WriteFlow, Sink):
 
     @override
     def process_record(self, record: dict[str, t.Any], context: dict[str, t.Any]) -> None:
-        """Check and shape the record, then queue its write behind any write sharing a key."""
+        """Check and shape the record, then queue its write behind any write sharing a key.
+
+        A record marked deleted at the source is never upserted: deleting in Welkin
+        is not implemented yet, so it is counted as a skipped delete.
+        """
+        if record.get("_sdc_deleted_at") is not None:
+            self.welkin.count(self.stream_name, "skipped_delete")
+            return
         self.submit(self.prepare(record))
 
     def own_keys(self, prepared: Prepared) -> list[str]:
