@@ -53,3 +53,31 @@ def test_record_marked_deleted_is_never_upserted(emu, config, key, singer, welki
     assert writes(emu.requests()) == 0
     assert welkin.patient_by("EID", gone["externalId"]) is None
     assert welkin.patients_with("externalId", kept["externalId"])[0]["firstName"] == "K"
+
+
+def test_record_deleted_in_welkin_is_written_again(emu, config, key, singer, welkin):
+    config["streams"] = {"cdt_allergies": {"patient_key": "externalId"}}
+    allergies = [
+        {"patientId": f"{key}-p", "external_id": f"{key}-a{i}", "allergy": f"A{i}"}
+        for i in range(3)
+    ]
+    messages = [
+        *singer.stream(
+            "patients",
+            [{"externalId": f"{key}-p", "firstName": "F", "lastName": "L"}],
+            PATIENT_SCHEMA,
+        ),
+        *singer.stream("cdt_allergies", allergies),
+    ]
+    assert run_target(config, messages).summary["cdt_allergies"]["created"] == 3
+    patient = welkin.patient_by("EID", f"{key}-p")
+    assert patient is not None
+    records = welkin.cdt_records(patient["id"], "allergies")
+    last = next(r for r in records if r["jsonBody"]["external_id"] == f"{key}-a2")
+    welkin.client.request("DELETE", f"patients/{patient['id']}/cdts/allergies/{last['id']}")
+
+    rerun = run_target(config, messages)
+    assert rerun.summary["cdt_allergies"]["created"] == 1
+    assert rerun.summary["cdt_allergies"]["unchanged"] == 2
+    after = [r["jsonBody"]["external_id"] for r in welkin.cdt_records(patient["id"], "allergies")]
+    assert sorted(after) == [a["external_id"] for a in allergies]
