@@ -24,6 +24,7 @@ from welkin_client.pagination import (
 from welkin_client.paths import route_template
 from welkin_client.retry import log_backoff, wait_generator
 
+from tap_welkin import sdk_compat
 from tap_welkin.bookmarks import bound_for, parse_lookback
 
 if t.TYPE_CHECKING:
@@ -201,7 +202,7 @@ class WelkinStream(RESTStream[t.Any]):
         records are processed: one page ahead hides the network round trip.
         Pages still come out in order, and at most two are held at a time.
         """
-        send = self.request_decorator(self._request)
+        send = sdk_compat.request_sender(self)
 
         def fetch(token: t.Any) -> requests.Response:  # noqa: ANN401
             query = dict(params or {})

@@ -11,7 +11,7 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from welkin_client.http import WelkinClient
 
-from tap_welkin import streams
+from tap_welkin import sdk_compat, streams
 from tap_welkin.auth import WelkinAuthenticator, build_authenticator
 from tap_welkin.bookmarks import parse_lookback
 from tap_welkin.output import WelkinMessageWriter
@@ -25,6 +25,9 @@ if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
 USER_AGENT = "tap-welkin/0.1"
+
+
+sdk_compat.install()
 
 
 class TapWelkin(Tap):
