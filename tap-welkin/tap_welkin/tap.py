@@ -83,6 +83,11 @@ class TapWelkin(Tap):
         ),
     ).to_dict()
 
+    def __init__(self, **kwargs: t.Any) -> None:
+        """Check the connection settings before any request (a one-line config error)."""
+        super().__init__(**kwargs)
+        welkin_client.check_connection_settings(self.config)
+
     @cached_property
     def welkin(self) -> WelkinClient:
         """The one session, token manager and rate budget shared by every stream."""

@@ -14,6 +14,7 @@ from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.target_base import Target
 from typing_extensions import override
 from welkin_client.naming import cdt_stream_name
+from welkin_client.settings import check_connection_settings
 
 from target_welkin.client import (
     CalendarEventsApi,
@@ -75,8 +76,9 @@ class TargetWelkin(Target):
         config_jsonschema["properties"].pop("load_method", None)
 
     def __init__(self, **kwargs: t.Any) -> None:
-        """Set up counters; connections open with the first stream."""
+        """Check the connection settings and set up counters; connections open later."""
         super().__init__(**kwargs)
+        check_connection_settings(self.config)
         self.summary = RunSummary()
         self._lock = threading.Lock()
         self._started = False

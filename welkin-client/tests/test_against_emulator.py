@@ -7,11 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 import requests
+from singer_sdk.exceptions import RetriableAPIError
 from welkin_client import WelkinAuthError, WelkinClient, WelkinNotFound
 from welkin_client.pagination import ExportCursorPaginator, SpringPagePaginator
 from welkin_emulator.testing import EmulatorProcess, seed_database
 
-TOKEN_ROUTE = "POST /{tenant}/admin/api_clients/{clientName}"
+TOKEN_TEMPLATE = "/{tenant}/admin/api_clients/{clientName}"
+TOKEN_ROUTE = "POST " + TOKEN_TEMPLATE
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +86,40 @@ def test_wrong_secret_fails_at_once_with_a_clear_message(emulator: EmulatorProce
     assert "refused the API client's secret" in str(info.value)
     assert "not-the-secret" not in str(info.value)
     assert emulator.requests().get(TOKEN_ROUTE) == 1  # not retried
+
+
+@pytest.mark.parametrize(
+    ("fault", "problem"),
+    [
+        ({"action": "malformed"}, "was not JSON"),  # truncated body, status 200
+        ({"action": "error", "status": 200}, "had no token"),  # JSON without a token
+    ],
+)
+def test_a_malformed_token_answer_is_retried(
+    emulator: EmulatorProcess, fault: dict[str, object], problem: str
+) -> None:
+    client = client_for(emulator)
+    emulator.script_faults([{"method": "POST", "route": TOKEN_TEMPLATE, "times": 2, **fault}])
+    response = client.request("POST", "by-filter/patients", params={"size": 1}, json={})
+    assert response.status_code == 200
+    assert emulator.requests().get(TOKEN_ROUTE) == 3
+    assert client.tokens.fetch_count == 1
+
+
+def test_a_token_answer_malformed_on_every_try_names_the_route_not_the_body(
+    emulator: EmulatorProcess,
+) -> None:
+    client = client_for(emulator, max_retries=2)
+    emulator.script_faults(
+        [{"method": "POST", "route": TOKEN_TEMPLATE, "action": "malformed", "times": -1}]
+    )
+    with pytest.raises(RetriableAPIError) as info:
+        client.tokens.token  # noqa: B018 - the token call alone, with its own retries
+    message = str(info.value)
+    assert message.endswith(f"was not JSON on {TOKEN_ROUTE}")
+    assert "firstName" not in message  # a part of the truncated body
+    assert "DEMOCLIENT" not in message
+    assert emulator.requests() == {TOKEN_ROUTE: 2, "total": 2}
 
 
 def test_throttling_errors_and_drops_are_retried(emulator: EmulatorProcess) -> None:

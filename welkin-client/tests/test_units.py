@@ -7,7 +7,7 @@ import time
 
 import pytest
 import requests
-from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
 from welkin_client.errors import (
     TokenRejected,
     WelkinAuthError,
@@ -28,6 +28,7 @@ from welkin_client.pagination import (
 from welkin_client.paths import route_template
 from welkin_client.ratelimit import RateBudget
 from welkin_client.retry import retry_after_seconds, wait_generator
+from welkin_client.settings import base_url_from_config
 
 BASE = "https://api.live.welkincloud.io/acme/prod"
 
@@ -220,3 +221,58 @@ def test_cdt_stream_names_are_one_rule_for_tap_and_target() -> None:
     long_name = "x" * 100
     assert len(cdt_stream_name(long_name)) <= 63
     assert cdt_stream_name(long_name) == cdt_stream_name(long_name, [long_name, "other"])
+
+
+@pytest.mark.parametrize(
+    ("config", "base_url"),
+    [
+        ({}, "https://api.live.welkincloud.io"),
+        ({"environment": "eu-1"}, "https://api.eu-1.welkincloud.io"),
+        (
+            {"api_url": "https://proxy.example.org:8443/welkin/"},
+            "https://proxy.example.org:8443/welkin",
+        ),
+        ({"api_url": "http://127.0.0.1:8080"}, "http://127.0.0.1:8080"),
+        ({"api_url": "http://localhost:8080"}, "http://localhost:8080"),
+        ({"api_url": "http://[::1]:8080"}, "http://[::1]:8080"),
+        ({"api_url": "http://10.0.0.5", "allow_insecure_http": True}, "http://10.0.0.5"),
+    ],
+)
+def test_accepted_connection_settings_build_the_base_url(
+    config: dict[str, object], base_url: str
+) -> None:
+    assert base_url_from_config(config) == base_url
+
+
+@pytest.mark.parametrize(
+    ("config", "setting", "rule"),
+    [
+        ({"environment": "x@127.0.0.1:9/#"}, "environment", "host-name label"),
+        ({"environment": "evil.example.org"}, "environment", "host-name label"),
+        ({"environment": "Live"}, "environment", "host-name label"),
+        ({"environment": "-live"}, "environment", "host-name label"),
+        ({"environment": "a" * 64}, "environment", "host-name label"),
+        ({"api_url": "http://welkin.example.org"}, "api_url", "https"),
+        ({"api_url": "http://10.0.0.5", "allow_insecure_http": False}, "api_url", "https"),
+        ({"api_url": "http://127.0.0.1.example.org"}, "api_url", "https"),
+        ({"api_url": "https://user:pw@welkin.example.org"}, "api_url", "without user"),
+        ({"api_url": "https://welkin.example.org/?x=1"}, "api_url", "without query"),
+        ({"api_url": "https://welkin.example.org/#frag"}, "api_url", "without query"),
+        ({"api_url": "ftp://welkin.example.org"}, "api_url", "absolute URL"),
+        ({"api_url": "welkin.example.org"}, "api_url", "absolute URL"),
+        ({"api_url": "https://welkin.example.org:port"}, "api_url", "absolute URL"),
+    ],
+)
+def test_unsafe_connection_settings_are_refused_by_name_not_value(
+    config: dict[str, object], setting: str, rule: str
+) -> None:
+    with pytest.raises(ConfigValidationError) as caught:
+        base_url_from_config(config)
+    message = str(caught.value)
+    assert caught.value.errors == [message]
+    assert f"'{setting}'" in message
+    assert rule in message
+    assert "\n" not in message
+    for value in config.values():
+        if isinstance(value, str):
+            assert value not in message

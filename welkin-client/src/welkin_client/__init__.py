@@ -10,7 +10,11 @@ from welkin_client.errors import (
 from welkin_client.http import WelkinClient
 from welkin_client.paths import route_template
 from welkin_client.ratelimit import RateBudget
-from welkin_client.settings import CONNECTION_PROPERTIES, base_url_from_config
+from welkin_client.settings import (
+    CONNECTION_PROPERTIES,
+    base_url_from_config,
+    check_connection_settings,
+)
 
 __all__ = [
     "CONNECTION_PROPERTIES",
@@ -21,6 +25,7 @@ __all__ = [
     "WelkinNotFound",
     "WelkinTokenManager",
     "base_url_from_config",
+    "check_connection_settings",
     "classify_response",
     "route_template",
 ]

@@ -19,6 +19,7 @@ import typing as t
 import requests
 from pyrate_limiter import Duration, Limiter, Rate
 from singer_sdk.authenticators import APIAuthenticatorBase
+from singer_sdk.exceptions import RetriableAPIError
 
 from welkin_client.errors import (
     RETRIABLE_STATUSES,
@@ -36,6 +37,8 @@ LOGGER = logging.getLogger("welkin_client.auth")
 DEFAULT_TOKEN_LIFETIME = 3600.0
 # Stay below Welkin's "more than 100 per 5 minutes" block.
 TOKEN_REQUESTS_PER_5_MINUTES = 90
+# Named in errors instead of the URL (it carries the API client's name).
+TOKEN_ROUTE = "POST /{tenant}/admin/api_clients/{clientName}"  # noqa: S105 - a route
 
 
 def _jwt_lifetime(token: str) -> float | None:
@@ -119,17 +122,14 @@ class WelkinTokenManager:
 
     def _fetch(self) -> None:
         self._budget.try_acquire("token", blocking=True)
-        response = with_retries(self._post, max_tries=self._max_tries)
-        try:
-            classify_response(response)
-        except WelkinAuthError as exc:
-            msg = f"{exc}: Welkin refused the API client's secret."
-            raise WelkinAuthError(msg, status=exc.status, error_code=exc.error_code) from None
-        token = response.json().get("token")
-        if not isinstance(token, str) or not token:
-            msg = (
-                "Welkin token response had no token (POST /{tenant}/admin/api_clients/{clientName})"
-            )
+        response, token = with_retries(self._post, max_tries=self._max_tries)
+        if token is None:
+            try:
+                classify_response(response)
+            except WelkinAuthError as exc:
+                msg = f"{exc}: Welkin refused the API client's secret."
+                raise WelkinAuthError(msg, status=exc.status, error_code=exc.error_code) from None
+            msg = f"Welkin answered {response.status_code} without a token on {TOKEN_ROUTE}"
             raise WelkinAuthError(msg, status=response.status_code)
         lifetime = _jwt_lifetime(token) or DEFAULT_TOKEN_LIFETIME
         # Refresh with a margin: five minutes, or a fifth of a short lifetime.
@@ -141,7 +141,13 @@ class WelkinTokenManager:
         self.fetch_count += 1
         LOGGER.info("Fetched a Welkin API token valid for %d s.", lifetime)
 
-    def _post(self) -> requests.Response:
+    def _post(self) -> tuple[requests.Response, str | None]:
+        """One token request: the response, and its token when Welkin answered with one.
+
+        Raises:
+            RetriableAPIError: a transient status, or a success whose body is not JSON
+                or has no token (a truncated answer): retried like any other request.
+        """
         response = self._session.post(
             self._url,
             json={"secret": self._secret},
@@ -155,7 +161,22 @@ class WelkinTokenManager:
         # classifies the rest once, so a wrong secret fails at once.
         if response.status_code in RETRIABLE_STATUSES or response.status_code >= 500:  # noqa: PLR2004
             classify_response(response)
-        return response
+        if not response.ok:
+            return response, None
+        return response, self._token_of(response)
+
+    def _token_of(self, response: requests.Response) -> str:
+        """The token of a successful answer; the body itself is never quoted."""
+        try:
+            body = response.json()
+        except ValueError:
+            msg = f"Welkin token response {response.status_code} was not JSON on {TOKEN_ROUTE}"
+            raise RetriableAPIError(msg, response) from None
+        token = body.get("token") if isinstance(body, dict) else None
+        if not isinstance(token, str) or not token:
+            msg = f"Welkin token response {response.status_code} had no token on {TOKEN_ROUTE}"
+            raise RetriableAPIError(msg, response)
+        return token
 
 
 class WelkinAuthenticator(APIAuthenticatorBase):

@@ -1,12 +1,19 @@
-"""Connection settings shared by tap-welkin and target-welkin."""
+"""Connection settings shared by tap-welkin and target-welkin, and their checks."""
 
 from __future__ import annotations
 
+import ipaddress
+import re
 import typing as t
+from urllib.parse import urlsplit
 
 from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 
 DEFAULT_ENVIRONMENT = "live"
+# One DNS label: ``environment`` becomes part of Welkin's host name.
+_HOST_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
+_LOOPBACK_NAMES = frozenset({"localhost"})
 
 CONNECTION_PROPERTIES: list[th.Property[t.Any]] = [
     th.Property(
@@ -51,7 +58,18 @@ CONNECTION_PROPERTIES: list[th.Property[t.Any]] = [
         title="API URL",
         description=(
             "Overrides the API host, e.g. `http://127.0.0.1:8080` for the welkin-emulator "
-            "or a proxy. Takes precedence over `environment`."
+            "or a proxy. Takes precedence over `environment`. Must be https unless it "
+            "points at loopback or `allow_insecure_http` is true."
+        ),
+    ),
+    th.Property(
+        "allow_insecure_http",
+        th.BooleanType,
+        default=False,
+        title="Allow insecure HTTP",
+        description=(
+            "Allow a plain `http://` `api_url` to a host other than loopback "
+            "(the secret and PHI then travel unencrypted)."
         ),
     ),
     th.Property(
@@ -84,8 +102,73 @@ CONNECTION_PROPERTIES: list[th.Property[t.Any]] = [
 ]
 
 
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _invalid(setting: str, expected: str) -> ConfigValidationError:
+    # The message names the setting and the rule, never the value given.
+    message = f"Setting {setting!r} is invalid: {expected}."
+    return ConfigValidationError(message, errors=[message])
+
+
+def _check_api_url(api_url: str, *, allow_insecure_http: bool) -> None:
+    expected = "an absolute URL (scheme and host, optionally a port and path)"
+    try:
+        parts = urlsplit(api_url)
+        host = parts.hostname
+        _ = parts.port  # raises on a port that is not a number
+    except ValueError:
+        raise _invalid("api_url", expected) from None
+    if parts.scheme not in {"http", "https"} or not host:
+        raise _invalid("api_url", expected)
+    if "@" in parts.netloc:
+        raise _invalid("api_url", "a URL without user or password (`user@host`)")
+    if parts.query or parts.fragment or "?" in api_url or "#" in api_url:
+        raise _invalid("api_url", "a URL without query string or fragment")
+    if parts.scheme == "http" and not (allow_insecure_http or _is_loopback(host)):
+        raise _invalid(
+            "api_url",
+            "an https URL (plain http only to 127.0.0.1, ::1 or localhost, "
+            "or with allow_insecure_http set to true)",
+        )
+
+
+def check_connection_settings(config: t.Mapping[str, t.Any]) -> None:
+    """Check ``environment`` and ``api_url`` before any request is made.
+
+    Raises:
+        ConfigValidationError: a setting would send requests (and the secret) somewhere
+            other than the Welkin host meant, or over plain http beyond loopback.
+            The message names the setting and the rule, not the value.
+    """
+    api_url = config.get("api_url")
+    if api_url:
+        if not isinstance(api_url, str):
+            raise _invalid("api_url", "a string")
+        _check_api_url(api_url, allow_insecure_http=config.get("allow_insecure_http") is True)
+        return
+    environment = config.get("environment") or DEFAULT_ENVIRONMENT
+    if not isinstance(environment, str) or not _HOST_LABEL.match(environment):
+        raise _invalid(
+            "environment",
+            "one host-name label: lowercase letters, digits and inner hyphens, "
+            "at most 63 characters (e.g. `live`)",
+        )
+
+
 def base_url_from_config(config: t.Mapping[str, t.Any]) -> str:
-    """Return the API base URL (scheme and host, no trailing slash) for a plugin config."""
+    """Return the API base URL (scheme and host, no trailing slash) for a plugin config.
+
+    Raises:
+        ConfigValidationError: see :func:`check_connection_settings`.
+    """
+    check_connection_settings(config)
     if config.get("api_url"):
         return str(config["api_url"]).rstrip("/")
     environment = config.get("environment") or DEFAULT_ENVIRONMENT

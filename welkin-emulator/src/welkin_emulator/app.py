@@ -127,10 +127,17 @@ async def read_body(receive: Receive) -> bytes | None:
 class EmulatorApp:
     """The emulator as one ASGI callable (control API + emulated Welkin API)."""
 
-    def __init__(self, db_path: str, config: EmulatorConfig, faults: FaultSettings) -> None:
+    def __init__(
+        self,
+        db_path: str,
+        config: EmulatorConfig,
+        faults: FaultSettings,
+        *,
+        control_token: str | None = None,
+    ) -> None:
         self.state = AppState(config=config, db=Database(db_path), initial_faults=faults)
         self.router = build_router()
-        self.control = build_control_app(self.state)
+        self.control = build_control_app(self.state, control_token=control_token)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """ASGI entry point."""

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from .config import DEFAULT_INSTANCE, DEFAULT_TENANT, load_config
 from .faults import FaultSettings
 
+CONTROL_TOKEN_ENV = "WELKIN_EMULATOR_CONTROL_TOKEN"  # noqa: S105 - a variable name
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
@@ -22,7 +24,17 @@ def _parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True)
 
     s = sub.add_parser("serve", help="serve the emulated API until SIGTERM/SIGINT")
-    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--host", default="127.0.0.1", help="loopback unless --allow-remote")
+    s.add_argument(
+        "--allow-remote",
+        action="store_true",
+        help="allow a --host beyond loopback (logs a warning; set a control token too)",
+    )
+    s.add_argument(
+        "--control-token",
+        default=os.environ.get(CONTROL_TOKEN_ENV) or None,
+        help=f"bearer token required on /_emulator/* but health (better: ${CONTROL_TOKEN_ENV})",
+    )
     s.add_argument("--port", type=int, default=8080, help="0 picks a free port (printed)")
     s.add_argument("--db", required=True, help="SQLite database file (created if missing)")
     s.add_argument("--config", help="JSON file with tenants, instances and API clients")
@@ -79,9 +91,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``welkin-emulator`` console script."""
     args = _parser().parse_args(argv)
     if args.command == "serve":
-        die_with_parent()
-        from .server import serve
+        from .server import is_loopback, serve
 
+        if not is_loopback(args.host) and not args.allow_remote:
+            print(
+                "welkin-emulator: --host is beyond loopback (127.0.0.1, ::1, localhost); "
+                "pass --allow-remote to serve other machines anyway.",
+                file=sys.stderr,
+            )
+            return 2
+        die_with_parent()
         faults = FaultSettings()
         try:
             faults.update(
@@ -104,7 +123,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         except ValueError as exc:
             print(f"welkin-emulator: {exc}", file=sys.stderr)
             return 2
-        serve(args.host, args.port, args.db, config, faults, verbose=args.verbose)
+        serve(
+            args.host,
+            args.port,
+            args.db,
+            config,
+            faults,
+            verbose=args.verbose,
+            control_token=args.control_token,
+        )
         return 0
     from .seed import seed_database
 

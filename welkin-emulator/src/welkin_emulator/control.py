@@ -1,4 +1,7 @@
-"""The control API under ``/_emulator/`` (no auth, never counted, never faulted).
+"""The control API under ``/_emulator/`` (never counted, never faulted).
+
+With a control token (``--control-token`` or ``WELKIN_EMULATOR_CONTROL_TOKEN``), every route
+but ``health`` needs ``Authorization: Bearer <token>`` and answers 401 without it.
 
 * ``GET /_emulator/health`` → 200 ``{"status": "ok"}``
 * ``GET|PUT /_emulator/faults`` → current settings / partial update (400 on unknown keys)
@@ -13,6 +16,8 @@
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import orjson
@@ -43,8 +48,27 @@ class _BadJson:
     """Marker for an unparseable body."""
 
 
-def build_control_app(state: AppState) -> Starlette:
-    """The Starlette app serving ``/_emulator/…``."""
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+def _guard(handler: Handler, control_token: str | None) -> Handler:
+    """``handler`` behind the control token, when there is one."""
+    if control_token is None:
+        return handler
+    expected = control_token.encode()
+
+    async def guarded(request: Request) -> Response:
+        given = request.headers.get("authorization", "").removeprefix("Bearer ")
+        # Starlette decodes headers as latin-1; compare bytes in constant time.
+        if not hmac.compare_digest(given.encode("latin-1"), expected):
+            return _json({"error": "control token required"}, 401)
+        return await handler(request)
+
+    return guarded
+
+
+def build_control_app(state: AppState, *, control_token: str | None = None) -> Starlette:
+    """The Starlette app serving ``/_emulator/…`` (see the module docstring for the token)."""
 
     async def health(_: Request) -> Response:
         return _json({"status": "ok"})
@@ -98,11 +122,18 @@ def build_control_app(state: AppState) -> Starlette:
 
     return Starlette(
         routes=[
+            # Health stays open: it reveals nothing and readiness probes have no token.
             Route("/_emulator/health", health, methods=["GET"]),
-            Route("/_emulator/faults", faults, methods=["GET", "PUT"]),
-            Route("/_emulator/faults/clear", clear, methods=["POST"]),
-            Route("/_emulator/faults/script", script, methods=["GET", "POST", "DELETE"]),
-            Route("/_emulator/requests", requests, methods=["GET", "DELETE"]),
-            Route("/_emulator/reset", reset, methods=["POST"]),
+            Route("/_emulator/faults", _guard(faults, control_token), methods=["GET", "PUT"]),
+            Route("/_emulator/faults/clear", _guard(clear, control_token), methods=["POST"]),
+            Route(
+                "/_emulator/faults/script",
+                _guard(script, control_token),
+                methods=["GET", "POST", "DELETE"],
+            ),
+            Route(
+                "/_emulator/requests", _guard(requests, control_token), methods=["GET", "DELETE"]
+            ),
+            Route("/_emulator/reset", _guard(reset, control_token), methods=["POST"]),
         ]
     )

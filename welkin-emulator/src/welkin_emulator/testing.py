@@ -46,6 +46,7 @@ from .config import (
     NOEXPORT_SECRET,
 )
 
+_CONTROL_TOKEN_ENV = "WELKIN_EMULATOR_CONTROL_TOKEN"  # noqa: S105 - a variable name
 _URL_RE = re.compile(r"welkin-emulator listening on (http://\S+)")
 _LIVE: set[EmulatorProcess] = set()
 
@@ -55,7 +56,9 @@ class EmulatorProcess:
 
     Use as a context manager, or call :meth:`start` and :meth:`stop`. ``extra_args`` are added to
     the ``serve`` command line (e.g. ``("--latency-ms", "50")``); ``config`` is a dict (written to
-    a temporary JSON file) or a path passed as ``--config``.
+    a temporary JSON file) or a path passed as ``--config``. ``control_token`` (default:
+    ``$WELKIN_EMULATOR_CONTROL_TOKEN``) is handed to the server through its environment, never
+    its command line, and sent on every control call.
     """
 
     tenant = DEFAULT_TENANT
@@ -72,8 +75,10 @@ class EmulatorProcess:
         extra_args: Sequence[str] = (),
         config: Mapping[str, Any] | str | os.PathLike[str] | None = None,
         startup_timeout: float = 30.0,
+        control_token: str | None = None,
     ) -> None:
         self.db_path = str(db_path)
+        self.control_token = control_token or os.environ.get(_CONTROL_TOKEN_ENV) or None
         self.extra_args = [str(a) for a in extra_args]
         self.config = config
         self.startup_timeout = startup_timeout
@@ -104,7 +109,7 @@ class EmulatorProcess:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
             # The server stops itself if this process dies (see cli.die_with_parent).
-            env={**os.environ, "WELKIN_EMULATOR_PARENT_PID": str(os.getpid())},
+            env=self._server_env(),
         )
         _LIVE.add(self)
         found = threading.Event()
@@ -154,6 +159,13 @@ class EmulatorProcess:
                         "welkin-emulator is not healthy:\n" + self.log_tail()
                     ) from None
                 time.sleep(0.05)
+
+    def _server_env(self) -> dict[str, str]:
+        env = {**os.environ, "WELKIN_EMULATOR_PARENT_PID": str(os.getpid())}
+        env.pop(_CONTROL_TOKEN_ENV, None)
+        if self.control_token:
+            env[_CONTROL_TOKEN_ENV] = self.control_token
+        return env
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 10 s) and clean up."""
@@ -252,13 +264,18 @@ class EmulatorProcess:
 
     # -- plumbing ---------------------------------------------------------------------------------
     def _control(self, method: str, path: str, body: Any = None) -> Any:
-        return self._request(method, path, body)
+        headers = {"Authorization": f"Bearer {self.control_token}"} if self.control_token else {}
+        return self._request(method, path, body, headers=headers)
 
-    def _request(self, method: str, path: str, body: Any = None) -> Any:
+    def _request(
+        self, method: str, path: str, body: Any = None, *, headers: Mapping[str, str] | None = None
+    ) -> Any:
         if not self.url:
             raise RuntimeError("the emulator is not running")
         data = orjson.dumps(body) if body is not None else None
-        req = urllib.request.Request(self.url + path, data=data, method=method)  # noqa: S310 - http URL of our own subprocess
+        req = urllib.request.Request(  # noqa: S310 - http URL of our own subprocess
+            self.url + path, data=data, method=method, headers=dict(headers or {})
+        )
         if data is not None:
             req.add_header("Content-Type", "application/json")
         with urllib.request.urlopen(req, timeout=10) as resp:  # noqa: S310 - local URL
