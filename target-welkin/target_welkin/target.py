@@ -399,11 +399,6 @@ class TargetWelkin(Target):
         super()._write_state_message(state)
 
     @override
-    def _process_batch_message(self, message_dict: dict[str, t.Any]) -> None:
-        msg = "BATCH messages are not supported: run the tap without batch_config"
-        raise ConfigurationError(msg)
-
-    @override
     def process_endofpipe(self) -> None:
         """Drain every write, emit the last STATE, log the summary, apply ``max_reject_ratio``."""
         try:
