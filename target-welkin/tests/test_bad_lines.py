@@ -1,21 +1,25 @@
 """A malformed input line is a reject, never the end of the run.
 
-Each kind of malformed line is fed to the real target process, between good
-records, against the suite's emulator: the run ends well, the good records land,
-the last STATE goes out, one reject names the line and the problem, and no part
-of the bad line's values (each carries the marker) reaches stderr, stdout or any
-file the target wrote.
+One run of the real target process, against the suite's emulator, carries every
+kind of malformed line, each between two good records and followed by a STATE
+(one run for all kinds keeps the suite fast). Per kind: one reject names the line
+and the problem, the good records around it land, the STATE after it goes out.
+For the run: exit 0, and no part of any bad line's values (each carries the
+marker) reaches stderr, stdout or any file the target wrote.
 """
 
 from __future__ import annotations
 
 import json
+import typing as t
+import uuid
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from .conftest import read_rejects
-from .helpers import PATIENT_SCHEMA, run_cli
+from .conftest import make_config, read_rejects
+from .helpers import PATIENT_SCHEMA, Run, Singer, WelkinReader, run_cli
 
 MARK = "QZVMARK"
 RECORD_HEAD = '{"type": "RECORD", "stream": "patients", "record": '
@@ -172,39 +176,66 @@ def _written_files(config: dict[str, object]) -> list[Path]:
     return [p for root in roots if root.exists() for p in root.rglob("*") if p.is_file()]
 
 
-@pytest.mark.parametrize("kind", sorted(KINDS))
-def test_malformed_line_is_a_reject(kind, emu, config, key, singer, welkin, test_log_dir):
-    line, words, stream = KINDS[kind]
-    good = [
-        {"externalId": f"{key}-g{i}", "firstName": "Good", "lastName": "Lexample"} for i in (1, 2)
-    ]
-    state = {"bookmarks": {"patients": f"{key}-end"}}
-    messages = [
-        singer.schema("patients", PATIENT_SCHEMA, keys=["externalId"]),
-        singer.record("patients", good[0]),
-        singer.state({"bookmarks": {"patients": f"{key}-mid"}}),
-        line,
-        singer.record("patients", good[1]),
-        singer.state(state),
-    ]
-    run = run_cli(config, messages, test_log_dir, f"bad-line-{kind}")
+@dataclass
+class CorpusRun:
+    """The one run over every kind: its outcome, its config and where each bad line was."""
 
+    run: Run
+    config: dict[str, t.Any]
+    key: str
+    line_of: dict[str, int]
+    rejects: dict[str, dict[str, t.Any]]
+
+
+def _good(key: str, name: str) -> dict[str, t.Any]:
+    return {"externalId": f"{key}-{name}", "firstName": "Good", "lastName": "Lexample"}
+
+
+@pytest.fixture(scope="module")
+def corpus(emulator, tmp_path_factory, test_log_dir) -> CorpusRun:
+    config = make_config(emulator, tmp_path_factory.mktemp("bad-lines") / "state")
+    key = f"bl-{uuid.uuid4().hex[:8]}"
+    singer = Singer()
+    messages: list[dict[str, t.Any] | bytes] = [
+        singer.schema("patients", PATIENT_SCHEMA, keys=["externalId"])
+    ]
+    line_of = {}
+    for kind in sorted(KINDS):
+        messages.append(singer.record("patients", _good(key, f"before-{kind}")))
+        messages.append(KINDS[kind][0])
+        line_of[kind] = len(messages)
+        messages.append(singer.state({"bookmarks": {"patients": f"after-{kind}"}}))
+    messages.append(singer.record("patients", _good(key, "last")))
+    messages.append(singer.state({"bookmarks": {"patients": "end"}}))
+    run = run_cli(config, messages, test_log_dir, "bad-lines")
+    rejects = {str(r["key"]): r for r in read_rejects(config)}
+    return CorpusRun(run, config, key, line_of, rejects)
+
+
+def test_run_goes_on_and_leaks_nothing(corpus: CorpusRun, emulator):
+    run = corpus.run
     assert run.returncode == 0, run.stderr[-2000:]
-    for patient in good:
-        assert welkin.patient_by("EID", patient["externalId"]) is not None
-    assert run.states[-1] == state
-    [reject] = read_rejects(config)
-    assert reject["key"] == "line 4"
+    assert run.states[-1] == {"bookmarks": {"patients": "end"}}
+    assert WelkinReader(emulator).patient_by("EID", f"{corpus.key}-last") is not None
+    assert len(corpus.rejects) == len(KINDS) >= 15
+    # No part of a bad line's values anywhere the target wrote.
+    assert MARK not in run.stderr
+    assert MARK not in json.dumps(run.states)
+    files = _written_files(corpus.config)
+    assert any(p.name == "rejects.jsonl" for p in files)
+    for path in files:
+        assert MARK.encode() not in path.read_bytes(), path
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_malformed_line_is_a_reject(kind, corpus: CorpusRun, emulator):
+    _line, words, stream = KINDS[kind]
+    reject = corpus.rejects[f"line {corpus.line_of[kind]}"]
     assert reject["errorCode"] == "MALFORMED_LINE"
     assert reject["operation"] == "read"
     assert reject["stream"] == stream
     assert words in reject["reason"], reject
-    # No part of the bad line's values anywhere the target wrote.
-    assert MARK not in run.stderr
-    assert MARK not in json.dumps(run.states)
-    for path in _written_files(config):
-        assert MARK.encode() not in path.read_bytes(), path
-
-
-def test_corpus_is_wide():
-    assert len(KINDS) >= 15
+    # The good record before it landed, and the STATE after it went out.
+    welkin = WelkinReader(emulator)
+    assert welkin.patient_by("EID", f"{corpus.key}-before-{kind}") is not None
+    assert {"bookmarks": {"patients": f"after-{kind}"}} in corpus.run.states
