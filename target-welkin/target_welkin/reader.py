@@ -52,7 +52,10 @@ def _as_bytes(line: str | bytes) -> bytes:
 
 
 def nesting_depth(line: bytes) -> int:
-    """How deeply the JSON in ``line`` nests arrays and objects (strings skipped)."""
+    """How deeply the JSON in ``line`` nests arrays and objects (strings skipped).
+
+    0 when the line holds too few brackets to nest deeper than ``MAX_DEPTH``.
+    """
     if line.count(b"[") + line.count(b"{") <= MAX_DEPTH:
         return 0  # cannot be deeper than the limit: skip the scan (the common case)
     depth = deepest = 0
