@@ -145,7 +145,7 @@ CONFIG_SCHEMA = th.PropertiesList(
     ),
     th.Property(
         "max_line_bytes",
-        th.IntegerType,
+        th.CustomType({"type": "integer", "minimum": 1024}),
         default=8 * 1024 * 1024,
         description="Longest input line, in bytes; a longer line is a reject (8 MiB).",
     ),

@@ -239,3 +239,31 @@ def test_malformed_line_is_a_reject(kind, corpus: CorpusRun, emulator):
     welkin = WelkinReader(emulator)
     assert welkin.patient_by("EID", f"{corpus.key}-before-{kind}") is not None
     assert {"bookmarks": {"patients": f"after-{kind}"}} in corpus.run.states
+
+
+def test_max_line_bytes_setting_bounds_lines(emu, config, key, singer, welkin, test_log_dir):
+    config["max_line_bytes"] = 2048
+    long_name = f"{MARK}-" + "x" * 2100
+    messages = [
+        singer.schema("patients", PATIENT_SCHEMA, keys=["externalId"]),
+        singer.record("patients", {"externalId": f"{key}-long", "lastName": long_name}),
+        singer.record("patients", _good(key, "short")),
+        singer.state({"bookmarks": {"patients": "end"}}),
+    ]
+    run = run_cli(config, messages, test_log_dir, "max-line-bytes")
+    assert run.returncode == 0, run.stderr[-2000:]
+    [reject] = read_rejects(config)
+    assert reject["key"] == "line 2"
+    assert "longer than max_line_bytes (2048)" in reject["reason"]
+    assert welkin.patient_by("EID", f"{key}-short") is not None
+    assert welkin.patient_by("EID", f"{key}-long") is None
+    assert run.states[-1] == {"bookmarks": {"patients": "end"}}
+    assert MARK not in run.stderr
+
+
+def test_max_line_bytes_too_small_is_refused(emu, config, singer, test_log_dir):
+    config["max_line_bytes"] = 0
+    run = run_cli(config, [singer.state({"bookmarks": {}})], test_log_dir, "max-line-bytes-0")
+    assert run.returncode != 0
+    assert "max_line_bytes" in run.stderr
+    assert run.states == []
