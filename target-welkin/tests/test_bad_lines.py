@@ -197,7 +197,11 @@ def corpus(emulator, tmp_path_factory, test_log_dir) -> CorpusRun:
     key = f"bl-{uuid.uuid4().hex[:8]}"
     singer = Singer()
     messages: list[dict[str, t.Any] | bytes] = [
-        singer.schema("patients", PATIENT_SCHEMA, keys=["externalId"])
+        singer.schema("patients", PATIENT_SCHEMA, keys=["externalId"]),
+        # Well-formed lines that look like the bad ones are no rejects.
+        {"type": "ACTIVATE_VERSION", "stream": "patients", "version": 1},
+        {"type": "SCHEMA", "stream": "side", "schema": {"properties": {}}, "key_properties": None},
+        b'{"type": "STATE", "value": {"bookmarks": {"patients": "\\u00e9[[[{{{"}}}',
     ]
     line_of = {}
     for kind in sorted(KINDS):
