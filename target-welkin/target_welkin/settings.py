@@ -144,6 +144,12 @@ CONFIG_SCHEMA = th.PropertiesList(
         description=("Fail the run (non-zero exit) past this share of rejected records (0 to 1)."),
     ),
     th.Property(
+        "max_line_bytes",
+        th.CustomType({"type": "integer", "minimum": 1024}),
+        default=8 * 1024 * 1024,
+        description="Longest input line, in bytes; a longer line is a reject (8 MiB).",
+    ),
+    th.Property(
         "max_workers",
         th.IntegerType,
         default=4,

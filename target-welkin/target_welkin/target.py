@@ -24,7 +24,7 @@ from target_welkin.client import (
     WelkinWriter,
 )
 from target_welkin.idmap import IdMap, MapCheck
-from target_welkin.reader import WelkinMessageReader
+from target_welkin.reader import DEFAULT_MAX_LINE_BYTES, MalformedLine, WelkinMessageReader
 from target_welkin.references import PLANNED, lock_key, unknown
 from target_welkin.rejects import Code, Operation, RecordRejected, Reject, RejectsFile
 from target_welkin.scheduler import KeyedScheduler
@@ -91,6 +91,10 @@ class TargetWelkin(Target):
         if isinstance(self.message_reader, WelkinMessageReader):
             self.message_reader.on_malformed = self._malformed_line
             self.message_reader.on_stop = self._log_stopped
+            self.message_reader.known_stream = lambda name: name in self.mapper.stream_maps
+            self.message_reader.max_line_bytes = int(
+                self.config.get("max_line_bytes") or DEFAULT_MAX_LINE_BYTES
+            )
 
     # -- shared services -----------------------------------------------------------------------
 
@@ -291,12 +295,17 @@ class TargetWelkin(Target):
     def _log_stopped(self) -> None:
         self.logger.error("Run stopped early; summary so far: %s", self.summary.to_json())
 
-    def _malformed_line(self, number: int, reason: str) -> None:
+    def _malformed_line(self, number: int, malformed: MalformedLine) -> None:
+        if malformed.kind == "SCHEMA" and malformed.stream is not None:
+            self._broken_schemas.add(malformed.stream)  # its records are rejected, named so
         self.reject(
-            None,
+            malformed.stream,
             f"line {number}",
             RecordRejected(
-                reason, operation=Operation.READ, error_code=Code.MALFORMED_LINE, invalid=True
+                malformed.reason,
+                operation=Operation.READ,
+                error_code=Code.MALFORMED_LINE,
+                invalid=True,
             ),
         )
 
@@ -365,10 +374,9 @@ class TargetWelkin(Target):
             # The SDK's message quotes the line; a schema holds no record values,
             # but the reject keeps to the same rule as every other.
             if not isinstance(stream, str):
-                self._malformed_line(0, "the SCHEMA message lacks a stream name or a schema")
-                return
+                raise
             self._broken_schemas.add(stream)
-            self.logger.warning("Stream '%s': invalid SCHEMA; its records are rejected.", stream)
+            self.logger.warning("Stream %r: invalid SCHEMA; its records are rejected.", stream)
             return
         if isinstance(stream, str):
             self._broken_schemas.discard(stream)
@@ -391,11 +399,6 @@ class TargetWelkin(Target):
             return  # the end-of-input drain repeats the last state
         self._last_state_json = state_json
         super()._write_state_message(state)
-
-    @override
-    def _process_batch_message(self, message_dict: dict[str, t.Any]) -> None:
-        msg = "BATCH messages are not supported: run the tap without batch_config"
-        raise ConfigurationError(msg)
 
     @override
     def process_endofpipe(self) -> None:

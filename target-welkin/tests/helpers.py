@@ -73,6 +73,15 @@ def lines_of(messages: t.Iterable[dict[str, t.Any] | str]) -> str:
     return "".join((m if isinstance(m, str) else json.dumps(m)) + "\n" for m in messages)
 
 
+def bytes_of(messages: t.Iterable[dict[str, t.Any] | str | bytes]) -> bytes:
+    """Singer input bytes; strings and bytes are passed through as raw lines (any bytes)."""
+    return b"".join(
+        (m if isinstance(m, bytes) else (m if isinstance(m, str) else json.dumps(m)).encode())
+        + b"\n"
+        for m in messages
+    )
+
+
 @dataclass
 class Run:
     """What one run of the target produced."""
@@ -94,7 +103,7 @@ def _summary_of(stderr: str) -> dict[str, dict[str, int]]:
 
 def run_cli(
     config: dict[str, t.Any],
-    messages: t.Iterable[dict[str, t.Any] | str],
+    messages: t.Iterable[dict[str, t.Any] | str | bytes],
     log_dir: Path,
     name: str,
     *,
@@ -108,20 +117,19 @@ def run_cli(
     stderr_path = log_dir / f"target-welkin-{name}-{number}.stderr.log"
     log_dir.mkdir(parents=True, exist_ok=True)
     # Read back through the open handle: the shared log folder may be cleaned meanwhile.
-    with stderr_path.open("w+") as err:
+    with stderr_path.open("w+", errors="backslashreplace") as err:
         done = subprocess.run(
             [TARGET_BIN, "--config", str(config_path)],
-            input=lines_of(messages),
+            input=bytes_of(messages),
             stdout=subprocess.PIPE,
             stderr=err,
-            text=True,
             timeout=timeout,
             check=False,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         err.seek(0)
         stderr = err.read()
-    states = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
+    states = [json.loads(line) for line in done.stdout.decode().splitlines() if line.strip()]
     return Run(done.returncode, states, stderr, _summary_of(stderr))
 
 

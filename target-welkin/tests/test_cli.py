@@ -189,8 +189,12 @@ def test_unusable_match_key_stops_the_run(emu, config, singer, test_log_dir):
     assert writes(emu.requests()) == 0
 
 
-def test_batch_messages_stop_the_run(emu, config, singer, test_log_dir):
+def test_batch_messages_are_rejected(emu, config, singer, test_log_dir):
     batch = {"type": "BATCH", "stream": "patients", "encoding": {"format": "jsonl"}, "manifest": []}
+    config["max_reject_ratio"] = 1.0  # the batch is the run's only "record"
     run = run_cli(config, [singer.schema("patients"), batch], test_log_dir, "batch")
-    assert run.returncode != 0
-    assert "BATCH messages are not supported" in run.stderr
+    assert run.returncode == 0, run.stderr[-2000:]
+    [reject] = read_rejects(config)
+    assert reject["key"] == "line 2"
+    assert reject["stream"] == "patients"
+    assert "BATCH message: not supported: run the tap without batch_config" in reject["reason"]
