@@ -18,6 +18,7 @@ class SharedClientHook(BuildHookInterface):  # type: ignore[type-arg]
     """Force-include ../welkin-client/src/welkin_client when building from the repository."""
 
     def initialize(self, version: str, build_data: dict[str, Any]) -> None:
+        """Add the shared client to a regular (not editable) wheel built from the repository."""
         shared = Path(self.root).parent / "welkin-client" / "src" / "welkin_client"
         if version != "editable" and shared.is_dir():
             build_data["force_include"][str(shared)] = "welkin_client"

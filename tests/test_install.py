@@ -20,8 +20,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _uv() -> str | None:
-    local = ROOT / ".venv-meltano" / "bin" / "uv"
-    return str(local) if local.exists() else shutil.which("uv")
+    for candidate in (Path(sys.executable).parent / "uv", ROOT / ".venv-meltano" / "bin" / "uv"):
+        if candidate.exists():
+            return str(candidate)
+    return shutil.which("uv")
 
 
 def _install(venv: Path, requirement: str) -> None:
@@ -57,7 +59,7 @@ def test_plugin_installs_alone_from_a_git_subdirectory(
     plugin: str, clone: Path, tmp_path: Path
 ) -> None:
     venv = tmp_path / "venv"
-    _install(venv, f"{plugin} @ git+file://{clone}#subdirectory={plugin}")
+    _install(venv, f"git+file://{clone}#subdirectory={plugin}")
 
     about = subprocess.run(
         [str(venv / "bin" / plugin), "--about", "--format=json"],
