@@ -79,3 +79,36 @@ def test_inherited_extractors_keep_their_own_selection() -> None:
         plugin = meltano_plugin(name)
         assert plugin["inherit_from"] == "tap-welkin"
         assert plugin["select"]
+
+
+def meltano_kind(schema: dict[str, object]) -> str:
+    """The Meltano setting kind that matches a JSON-schema property of `--about`."""
+    if schema.get("secret") or schema.get("writeOnly"):
+        return "password"
+    if "enum" in schema:
+        return "options"
+    if schema.get("format") in ("date-time", "date"):
+        return "date_iso8601"
+    types = [t for t in schema["type"] if t != "null"]  # type: ignore[union-attr]
+    if len(types) > 1:  # e.g. seconds or an ISO 8601 duration: Meltano passes the text through
+        return "string"
+    return {"number": "decimal"}.get(types[0], types[0])
+
+
+@pytest.mark.parametrize("plugin", ["tap-welkin", "target-welkin"])
+def test_meltano_yml_definition_matches_about_output(plugin: str) -> None:
+    """Capabilities, kinds, descriptions and required settings as the plugin reports them."""
+    reported = about(plugin)
+    declared = meltano_plugin(plugin)
+    assert sorted(declared["capabilities"]) == sorted(reported["capabilities"])  # type: ignore[arg-type]
+    properties = reported["settings"]["properties"]  # type: ignore[index]
+    for setting in declared["settings"]:  # type: ignore[attr-defined]
+        schema = properties[setting["name"]]
+        assert setting.get("kind") == meltano_kind(schema), setting["name"]
+        assert setting.get("description") == schema["description"], setting["name"]
+        assert bool(setting.get("sensitive")) == (setting["kind"] == "password"), setting["name"]
+        if "enum" in schema:
+            values = [option["value"] for option in setting["options"]]
+            assert values == schema["enum"], setting["name"]
+    required = reported["settings"].get("required", [])  # type: ignore[union-attr]
+    assert declared["settings_group_validation"] == [required]
