@@ -67,6 +67,24 @@ def duckdb_row_counts() -> str:
     ).stdout
 
 
+def demo_env(url: str) -> dict[str, str]:
+    """Settings that keep the demo off the user's bookmarks and id map.
+
+    Its state ids get a suffix of their own (so `meltano run welkin-to-duckdb` afterwards still
+    loads everything), and target-welkin keeps its id map and rejects under build/demo, which
+    each demo clears first.
+    """
+    return {
+        "MELTANO_ENVIRONMENT": "dev",
+        "TAP_WELKIN_API_URL": url,
+        "TARGET_WELKIN_API_URL": url,
+        # The variable `meltano run` reads (4.x); tests/test_demo_isolation.py pins the name.
+        "MELTANO_RUN_STATE_ID_SUFFIX": f"demo-{os.getpid()}",
+        "TARGET_WELKIN_STATE_DIR": str(WORK / "target-welkin-state"),
+        "TARGET_WELKIN_REJECTS_PATH": str(WORK / "target-welkin-rejects.jsonl"),
+    }
+
+
 def main() -> None:
     """Run the demo end to end."""
     shutil.rmtree(WORK, ignore_errors=True)
@@ -82,13 +100,7 @@ def main() -> None:
 
     with EmulatorProcess(db) as emulator:
         print(f"welkin-emulator listening on {emulator.url}")
-        env = dict(os.environ)
-        env.update(
-            MELTANO_ENVIRONMENT="dev",
-            TAP_WELKIN_API_URL=emulator.url,
-            TARGET_WELKIN_API_URL=emulator.url,
-            MELTANO_STATE_ID_SUFFIX=f"demo-{os.getpid()}",  # each demo starts from scratch
-        )
+        env = {**os.environ, **demo_env(emulator.url)}
         banner("Welkin -> DuckDB: meltano run tap-welkin target-duckdb")
         emulator.reset_requests()
         meltano("run", "--full-refresh", "tap-welkin", "target-duckdb", env=env)
@@ -99,7 +111,6 @@ def main() -> None:
         print(duckdb_row_counts(), end="")
 
         banner("CSV -> Welkin: meltano run tap-csv target-welkin (data/sample/*.csv)")
-        shutil.rmtree(ROOT / ".state" / "target-welkin", ignore_errors=True)
         meltano("run", "--full-refresh", "tap-csv", "target-welkin", env=env)
         show_reverse_result(emulator.url)
 

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -79,3 +80,36 @@ def test_inherited_extractors_keep_their_own_selection() -> None:
         plugin = meltano_plugin(name)
         assert plugin["inherit_from"] == "tap-welkin"
         assert plugin["select"]
+
+
+def meltano_kind(schema: dict[str, Any]) -> str:
+    """The Meltano setting kind that matches a JSON-schema property of `--about`."""
+    if schema.get("secret") or schema.get("writeOnly"):
+        return "password"
+    if "enum" in schema:
+        return "options"
+    if schema.get("format") in ("date-time", "date"):
+        return "date_iso8601"
+    types = [t for t in schema["type"] if t != "null"]
+    if len(types) > 1:  # e.g. seconds or an ISO 8601 duration: Meltano passes the text through
+        return "string"
+    return str({"number": "decimal"}.get(types[0], types[0]))
+
+
+@pytest.mark.parametrize("plugin", ["tap-welkin", "target-welkin"])
+def test_meltano_yml_definition_matches_about_output(plugin: str) -> None:
+    """Capabilities, kinds, descriptions and required settings as the plugin reports them."""
+    reported: dict[str, Any] = about(plugin)
+    declared: dict[str, Any] = meltano_plugin(plugin)
+    assert sorted(declared["capabilities"]) == sorted(reported["capabilities"])
+    properties = reported["settings"]["properties"]
+    for setting in declared["settings"]:
+        schema = properties[setting["name"]]
+        assert setting.get("kind") == meltano_kind(schema), setting["name"]
+        assert setting.get("description") == schema["description"], setting["name"]
+        assert bool(setting.get("sensitive")) == (setting["kind"] == "password"), setting["name"]
+        if "enum" in schema:
+            values = [option["value"] for option in setting["options"]]
+            assert values == schema["enum"], setting["name"]
+    required = reported["settings"].get("required", [])
+    assert declared["settings_group_validation"] == [required]
