@@ -38,7 +38,7 @@ def test_a_record_that_breaks_its_schema_fails_without_naming_the_value() -> Non
 
 def test_formats_are_checked() -> None:
     problems = kit.schema_violations([SCHEMA, _record(updatedAt="yesterday")])
-    assert problems == ['patients record 1: updatedAt fails \'format\' "date-time"']
+    assert problems == ["patients record 1: updatedAt fails 'format' \"date-time\""]
 
 
 def test_unknown_keys_and_missing_keys_pass() -> None:
