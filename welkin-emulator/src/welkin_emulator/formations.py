@@ -223,8 +223,15 @@ ENCOUNTER_TEMPLATES: list[dict[str, Any]] = [
 ]
 TEMPLATES_BY_NAME: dict[str, dict[str, Any]] = {t["name"]: t for t in ENCOUNTER_TEMPLATES}
 
+# The fields of the recorded dispositions (2022); their formation's selects have no ``multiple``.
+DISPOSITION_FIELDS = [
+    _field("notes", "textarea"),
+    _field("uicedf-next-steps", "textarea"),
+    _field("uicedf-review", "textarea"),
+    _field("uicedf-treatment", "select", options=["None", "Medication", "Therapy", "Referral"]),
+]
 DISPOSITION_FORMATION: dict[str, Any] = {
-    **_cdt(DISPOSITION_CDT_NAME, DISPOSITION_CDT_VERSION, [_field("uicedf-review", "textarea")]),
+    **_cdt(DISPOSITION_CDT_NAME, DISPOSITION_CDT_VERSION, DISPOSITION_FIELDS),
     "internal": True,
     "relation": "ENCOUNTER_DISPOSITION",
 }
