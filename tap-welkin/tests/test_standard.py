@@ -14,7 +14,13 @@ _EMULATOR = kit.shared_emulator()
 CONFIG = kit.tap_config(_EMULATOR)
 CATALOG = kit.select_all(TapWelkin(config=CONFIG, validate_config=True).catalog_dict)
 
-TestTapWelkin = get_tap_test_class(TapWelkin, config=CONFIG, catalog=CATALOG)
+# The SDK's per-attribute tests (is_boolean, is_datetime, ...) cannot evaluate an open
+# property (schema `{}`, a field no source shows) and crash at collection. The kit checks
+# every record of every sync against its SCHEMA message instead (types and formats), which
+# covers what they test.
+TestTapWelkin = get_tap_test_class(
+    TapWelkin, config=CONFIG, catalog=CATALOG, include_stream_attribute_tests=False
+)
 
 
 def test_primary_keys_are_unique_and_present(baseline: kit.TapRun) -> None:
