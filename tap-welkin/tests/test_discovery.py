@@ -19,8 +19,8 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "multi-select": {"type": ["array", "null"], "items": {"type": "string"}},
     "integer": {"type": ["integer", "null"]},
     "float": {"type": ["number", "null"]},
-    # No source shows a date or checkbox value: any JSON value.
-    "date": {},
+    # No source shows a date value (a string, format unknown) or a checkbox value (open).
+    "date": {"type": ["string", "null"]},
     "datetime": {"type": ["string", "null"], "format": "date-time"},
     "checkbox": {},
 }

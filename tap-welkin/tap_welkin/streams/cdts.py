@@ -38,14 +38,16 @@ Record = dict[str, t.Any]
 ENVELOPE_KEYS = ("id", "patientId", "cdtId", "cdtName", "version", "createdAt", "updatedAt")
 
 _STRING = {"type": ["string", "null"]}
-#: Value schema per formation field type. ``date`` and ``checkbox`` values appear in no
-#: source (a patient's birth date comes as a midnight date-time, so a date field may too):
-#: they stay open, like any type not listed here. ``float`` occurs in formations (PDTs).
+#: Value schema per formation field type. No source shows a ``date`` or ``checkbox`` value:
+#: a date is a string (Welkin sends every date and time as one) in an unknown format (a
+#: patient's birth date comes as a midnight date-time, so a date field may too); a checkbox
+#: stays open, like any type not listed here. ``float`` occurs in formations (PDTs).
 FIELD_TYPES: dict[str, dict[str, t.Any]] = {
     "text": _STRING,
     "textarea": _STRING,
     "phone": _STRING,
     "email": _STRING,
+    "date": _STRING,
     "integer": {"type": ["integer", "null"]},
     "float": {"type": ["number", "null"]},
     "datetime": {"type": ["string", "null"], "format": "date-time"},
