@@ -26,7 +26,7 @@ PATIENT_KEYS = (
     "careTeam", "cadence", "patientRegion", "patientRegionTitle", "patientTerritory",
     "pointOfContact", "accessCode", "preferableInstancePhoneId",
 )  # fmt: skip
-# Keys a patient last written before 2023 lacks (the 2022 recordings have none of them).
+# Keys the 2022 recordings of patients lack (some seeded patients lack them too).
 PATIENT_2023_KEYS = ("accessCode", "preferableInstancePhoneId")
 PATIENT_LIST_KEYS = frozenset(
     {"primaryPhoneCapabilities", "secondaryPhoneCapabilities", "patientTerritories",

@@ -270,7 +270,7 @@ def make_patient(g: Gen, n: int, users: list[dict[str, Any]]) -> dict[str, Any]:
     rec["createdAt"] = format_ms(created)
     if n % 4 == 1:
         rec["pointOfContact"] = point_of_contact(author["id"])
-    if n % 5 == 3:  # last written before 2023: without the newer keys
+    if n % 5 == 3:  # shaped as the 2022 API served patients: connectors must cope with both
         for key in PATIENT_2023_KEYS:
             del rec[key]
     return rec
