@@ -210,8 +210,7 @@ def surface_timestamps(item: Record) -> Record:
     """
     body = item.get("jsonBody")
     if isinstance(body, dict):
-        if item.get("updatedAt") is None:
-            item["updatedAt"] = body.get("updated_at")
-        if item.get("createdAt") is None:
-            item["createdAt"] = body.get("created_at")
+        for top, inner in (("updatedAt", "updated_at"), ("createdAt", "created_at")):
+            if item.get(top) is None and body.get(inner) is not None:
+                item[top] = body[inner]  # a key neither level has stays missing
     return item

@@ -1,8 +1,12 @@
 """JSON schemas of the core streams, with Welkin's own field names and shapes (spec section 4).
 
-Every field of the recorded responses is present and typed. Objects allow
-additional properties, so a field Welkin adds later is passed through rather
-than dropped.
+A field is typed as the real service's responses show it (the recordings, a real
+tenant's user list, 2023+ patient records), or as Welkin's documentation states it.
+A field whose shape no source shows (only ever null, or empty lists) is declared
+open (``ANY``: any JSON value, null included) rather than guessed: a wrong type
+breaks a user's load, an open one only costs a JSON column. Objects allow
+additional properties, so a field Welkin adds later is passed through rather than
+dropped; a key missing from a record stays missing.
 """
 
 from __future__ import annotations
@@ -23,8 +27,17 @@ def obj(*properties: th.Property[t.Any]) -> th.ObjectType:
 
 
 def open_object() -> th.ObjectType:
-    """An object whose keys Welkin has not shown us (empty in every recording)."""
+    """An object whose keys are Welkin's or a tenant's to choose (values of any type)."""
     return th.ObjectType(additional_properties=True)
+
+
+#: Any JSON value: the shape no source shows.
+ANY = th.CustomType({})
+
+
+def open_list() -> th.ArrayType[t.Any]:
+    """A list whose items no source shows (empty in every recording)."""
+    return th.ArrayType(ANY)
 
 
 AUDIT = (
@@ -67,7 +80,7 @@ PATIENT = obj(
     th.Property("externalGuid", S),
     th.Property("externalId", S),
     th.Property("mrn", S),
-    th.Property("nric", S),
+    th.Property("nric", ANY),
     *AUDIT,
     th.Property("createdByName", S),
     th.Property("updatedByName", S),
@@ -79,13 +92,13 @@ PATIENT = obj(
     th.Property("gender", S),
     th.Property("maritalStatus", S),
     th.Property("primaryLanguage", S),
-    th.Property("secondaryLanguage", S),
+    th.Property("secondaryLanguage", ANY),
     th.Property("email", S),
     th.Property("secondaryEmail", S),
     th.Property("phone", S),
-    th.Property("primaryPhoneCapabilities", th.ArrayType(S)),
+    th.Property("primaryPhoneCapabilities", open_list()),
     th.Property("secondaryPhone", S),
-    th.Property("secondaryPhoneCapabilities", th.ArrayType(S)),
+    th.Property("secondaryPhoneCapabilities", open_list()),
     th.Property("country", S),
     th.Property("state", S),
     th.Property("city", S),
@@ -93,17 +106,19 @@ PATIENT = obj(
     th.Property("addressLine1", S),
     th.Property("addressLine2", S),
     th.Property("timezone", S),
-    th.Property("patientTerritories", th.ArrayType(open_object())),
-    th.Property("careTeamMembers", th.ArrayType(open_object())),
+    th.Property("patientTerritories", open_list()),
+    th.Property("careTeamMembers", open_list()),
     th.Property("patientPrograms", th.ArrayType(PATIENT_PROGRAM)),
-    th.Property("careTeam", th.ArrayType(open_object())),
-    th.Property("cadence", th.ArrayType(open_object())),
-    th.Property("patientRegion", S),
-    th.Property("patientRegionTitle", S),
-    th.Property("patientTerritory", S),
-    th.Property("pointOfContact", S),
-    th.Property("accessCode", S),
-    th.Property("preferableInstancePhoneId", S),
+    th.Property("careTeam", open_list()),
+    th.Property("cadence", open_list()),
+    th.Property("patientRegion", ANY),
+    th.Property("patientRegionTitle", ANY),
+    th.Property("patientTerritory", ANY),
+    # Null, or the user who is the patient's point of contact (real records, 2023+).
+    th.Property("pointOfContact", obj(th.Property("id", S), th.Property("pointOfContact", B))),
+    # 2023+ records; null in every source.
+    th.Property("accessCode", ANY),
+    th.Property("preferableInstancePhoneId", ANY),
 ).to_dict()
 
 PARTICIPANT = obj(
@@ -144,7 +159,7 @@ CALENDAR_EVENT_TYPE = obj(
     th.Property("eventColor", S),
     th.Property("hostId", S),
     th.Property("timezone", S),
-    th.Property("additionalInfo", S),
+    th.Property("additionalInfo", ANY),
     th.Property("participants", th.ArrayType(PARTICIPANT)),
 )
 CALENDAR_EVENT = CALENDAR_EVENT_TYPE.to_dict()
@@ -197,7 +212,11 @@ ENCOUNTER_BODY = obj(
     th.Property("source_type", S),
     th.Property("source_name", S),
     th.Property("source_id", S),
-    th.Property("patientInfo", open_object()),
+    # User-scoped encounter lists only (spec 4.4).
+    th.Property(
+        "patientInfo",
+        obj(th.Property("patientId", S), th.Property("firstName", S), th.Property("lastName", S)),
+    ),
 )
 
 ENCOUNTER = obj(*CDT_ENVELOPE, th.Property("jsonBody", ENCOUNTER_BODY)).to_dict()
@@ -214,11 +233,13 @@ USER = obj(
             obj(
                 *AUDIT,
                 th.Property("name", S),
-                th.Property("territories", th.ArrayType(open_object())),
+                # Territory names ("All Territories"), a real tenant's list (2026).
+                th.Property("territories", th.ArrayType(S)),
                 *INSTANCE_SCOPED,
             )
         ),
     ),
+    # Instance names, on some users only.
     th.Property("fullTerritoriesAccessInstances", th.ArrayType(S)),
     th.Property(
         "roles",
@@ -232,7 +253,19 @@ USER = obj(
             )
         ),
     ),
-    th.Property("policies", th.ArrayType(open_object())),
+    th.Property(
+        "policies",
+        th.ArrayType(
+            obj(
+                th.Property("createdAt", DT),
+                th.Property("updatedAt", DT),
+                th.Property("permissionName", S),
+                *INSTANCE_SCOPED,
+                th.Property("type", S),
+                th.Property("effectiveDate", DT),
+            )
+        ),
+    ),
     th.Property("seats", th.ArrayType(S)),
     th.Property("seatAssignAllowed", B),
     th.Property(
@@ -273,15 +306,17 @@ USER = obj(
     th.Property("phone", S),
     th.Property("enabled", B),
     th.Property("mfaEnabled", B),
-    th.Property("statusType", S),
+    th.Property("statusType", ANY),  # null in every source
     th.Property("createdAt", DT),
     th.Property("updatedAt", DT),
     th.Property("ssoAccess", B),
     th.Property("passwordAccess", B),
     th.Property("terminologyName", S),
     th.Property("userState", S),
+    # Tenant-defined keys; values seen: strings and lists of strings.
     th.Property("customUserAttributes", open_object()),
     th.Property("allowedToReceiveCalls", B),
+    # 2022 recordings only (gone from the 2026 list).
     th.Property("userAttributes", open_object()),
     th.Property("_root_user", B),
 ).to_dict()

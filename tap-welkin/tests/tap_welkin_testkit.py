@@ -3,6 +3,11 @@
 Every test talks to a real ``welkin-emulator`` process over HTTP. The tap runs
 either in-process (SDK test classes) or as the ``tap-welkin`` console script,
 whose stderr goes to a file under the suite's log folder for the hygiene scan.
+
+Every record a test reads through this kit (``run_tap``, ``records_by_stream``) is
+first checked against the SCHEMA message the tap sent for its stream (JSON Schema
+Draft 7, formats included): a schema that lies about Welkin's data fails the test
+that saw the record.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import requests
 from welkin_emulator.testing import EmulatorProcess, seed_database
 
@@ -111,8 +117,47 @@ class TapRun:
         )
 
 
+def schema_violations(messages: list[dict[str, Any]]) -> list[str]:
+    """Each way a RECORD breaks the latest SCHEMA of its stream, without the offending values.
+
+    Named by stream, the record's position in it, the field's path and the schema
+    keyword that failed (values stay out: they would be patient data on a real tenant).
+    """
+    validators: dict[str, jsonschema.Draft7Validator] = {}
+    seen: collections.Counter[str] = collections.Counter()
+    problems: list[str] = []
+    for message in messages:
+        stream = message.get("stream", "")
+        if message["type"] == "SCHEMA":
+            validators[stream] = jsonschema.Draft7Validator(
+                message["schema"], format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER
+            )
+        elif message["type"] == "RECORD":
+            seen[stream] += 1
+            validator = validators.get(stream)
+            if validator is None:
+                problems.append(f"{stream} record {seen[stream]}: no SCHEMA message before it")
+                continue
+            for error in validator.iter_errors(message["record"]):
+                path = "/".join(str(p) for p in error.absolute_path) or "(record)"
+                expected = json.dumps(error.validator_value)[:80]
+                problems.append(
+                    f"{stream} record {seen[stream]}: {path} fails {error.validator!r} {expected}"
+                )
+    return problems
+
+
+def check_records_match_schemas(messages: list[dict[str, Any]]) -> None:
+    """Fail (AssertionError) when any RECORD in ``messages`` breaks its stream's SCHEMA."""
+    problems = schema_violations(messages)
+    if problems:
+        shown = "\n".join(problems[:40])
+        raise AssertionError(f"{len(problems)} schema violation(s) in the tap's output:\n{shown}")
+
+
 def records_by_stream(messages: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
-    """``{stream: {id: record}}`` from Singer messages."""
+    """``{stream: {id: record}}`` from Singer messages, each record checked against its SCHEMA."""
+    check_records_match_schemas(messages)
     out: dict[str, dict[str, dict[str, Any]]] = collections.defaultdict(dict)
     for message in messages:
         if message["type"] == "RECORD":

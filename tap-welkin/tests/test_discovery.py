@@ -15,12 +15,14 @@ EXPECTED: dict[str, dict[str, Any]] = {
     "phone": {"type": ["string", "null"]},
     "email": {"type": ["string", "null"]},
     "select": {"type": ["string", "null"]},
+    "integer-select": {"type": ["integer", "null"]},
     "multi-select": {"type": ["array", "null"], "items": {"type": "string"}},
     "integer": {"type": ["integer", "null"]},
     "float": {"type": ["number", "null"]},
-    "date": {"type": ["string", "null"], "format": "date"},
+    # No source shows a date value (a string, format unknown) or a checkbox value (open).
+    "date": {"type": ["string", "null"]},
     "datetime": {"type": ["string", "null"], "format": "date-time"},
-    "checkbox": {"type": ["boolean", "null"]},
+    "checkbox": {},
 }
 ENVELOPE = {"id", "patientId", "cdtId", "cdtName", "version", "createdAt", "updatedAt"}
 SYSTEM = {"created_at", "created_by", "created_by_name", "updated_at", "updated_by"}
@@ -29,6 +31,8 @@ SYSTEM = {"created_at", "created_by", "created_by_name", "updated_at", "updated_
 def _kind(field: dict[str, Any]) -> str:
     if field["type"] == "select" and (field.get("meta") or {}).get("multiple"):
         return "multi-select"
+    if field["type"] == "select" and field["valueType"] == "INTEGER":
+        return "integer-select"
     return str(field["type"])
 
 

@@ -36,13 +36,29 @@ def test_cdt_stream_names_stay_unique_valid_and_stable() -> None:
 
 
 def test_select_variants() -> None:
-    assert field_schema({"type": "select", "meta": {"multiple": False}}) == {
-        "type": ["string", "null"]
+    # The select's valueType types its values; meta.multiple absent or false means single.
+    string = {"type": "select", "valueType": "STRING", "meta": {"multiple": False}}
+    assert field_schema(string) == {"type": ["string", "null"]}
+    integer = {"type": "select", "valueType": "INTEGER", "meta": {"minValue": "0"}}
+    assert field_schema(integer) == {"type": ["integer", "null"]}
+    multiple = {"type": "select", "valueType": "INTEGER", "meta": {"multiple": True}}
+    assert field_schema(multiple) == {"type": ["array", "null"], "items": {"type": "integer"}}
+    # A value type no source shows stays open.
+    assert field_schema({"type": "select", "valueType": "DECIMAL", "meta": {}}) == {}
+    assert field_schema({"type": "select", "meta": {"multiple": True}}) == {
+        "type": ["array", "null"],
+        "items": {},
     }
-    assert field_schema({"type": "select", "valueType": "INTEGER", "meta": {}}) == {
-        "type": ["integer", "null"]
-    }
-    assert field_schema({"type": "mystery"}) == {}
+
+
+@pytest.mark.parametrize("kind", ["mystery", "checkbox"])
+def test_field_types_no_source_shows_are_open(kind: str) -> None:
+    assert field_schema({"type": kind, "meta": {}}) == {}
+
+
+def test_flatten_invents_no_nulls() -> None:
+    record = {"id": "r", "cdtName": "c", "jsonBody": {"id": "r"}}
+    assert flatten(record) == {"id": "r", "cdtName": "c"}
 
 
 def test_flatten_keeps_unknown_fields() -> None:
@@ -119,3 +135,5 @@ def test_timestamps_come_from_json_body_when_missing_on_top() -> None:
     top = {"id": "r", "updatedAt": "2026-01-01T00:00:00.000Z", "jsonBody": {"updated_at": T0}}
     assert surface_timestamps(top)["updatedAt"] == "2026-01-01T00:00:00.000Z"
     assert surface_timestamps({"id": "p", "updatedAt": T0}) == {"id": "p", "updatedAt": T0}
+    bare = {"id": "r", "jsonBody": {"updated_at": T0}}  # no created_at: no createdAt key
+    assert surface_timestamps(bare) == {"id": "r", "jsonBody": {"updated_at": T0}, "updatedAt": T0}

@@ -26,8 +26,10 @@ class FieldSpec:
     """What one writable field accepts."""
 
     type: str
-    options: frozenset[str] = field(default_factory=frozenset)
+    options: frozenset[str | int] = field(default_factory=frozenset)
     multiple: bool = False
+    #: A select whose ``valueType`` is ``INTEGER``: its values are integers.
+    integer: bool = False
     minimum: float | None = None
     maximum: float | None = None
     required: bool = False
@@ -101,18 +103,26 @@ def _number(name: str, value: t.Any, spec: FieldSpec, *, integer: bool) -> int |
     return t.cast("int | float", number)
 
 
-def _select(name: str, value: t.Any, spec: FieldSpec) -> str | list[str]:  # noqa: ANN401
+def _is_option(value: t.Any, spec: FieldSpec) -> bool:  # noqa: ANN401
+    if spec.integer:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, str)
+
+
+def _select(name: str, value: t.Any, spec: FieldSpec) -> str | int | list[str | int]:  # noqa: ANN401
+    value = plain(value)
+    kind = "an integer" if spec.integer else "a string"
     if spec.multiple:
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        if not isinstance(value, list) or not all(_is_option(v, spec) for v in value):
             raise _wrong(name, "a list of option values")
         if spec.options and any(v not in spec.options for v in value):
             raise _wrong(name, "only values among the field's options")
         return list(value)
-    if not isinstance(value, str):
-        raise _wrong(name, "one option value (a string)")
+    if not _is_option(value, spec):
+        raise _wrong(name, f"one option value ({kind})")
     if spec.options and value not in spec.options:
         raise _wrong(name, "one of the field's options")
-    return value
+    return t.cast("str | int", value)
 
 
 def normalize(name: str, spec: FieldSpec, value: t.Any) -> t.Any:  # noqa: ANN401, PLR0911
@@ -175,17 +185,30 @@ def cdt_field_specs(formation: t.Mapping[str, t.Any]) -> tuple[dict[str, FieldSp
             continue
         meta = item.get("meta") or {}
         options = frozenset(
-            o.get("value") for o in meta.get("options") or [] if isinstance(o.get("value"), str)
+            o.get("value")
+            for o in meta.get("options") or []
+            if isinstance(o.get("value"), (str, int)) and not isinstance(o.get("value"), bool)
         )
         writable[name] = FieldSpec(
             type=str(item.get("type") or "text"),
             options=options,
             multiple=bool(meta.get("multiple")),
-            minimum=meta.get("minValue"),
-            maximum=meta.get("maxValue"),
+            integer=item.get("valueType") == "INTEGER",
+            minimum=_bound(meta.get("minValue")),
+            maximum=_bound(meta.get("maxValue")),
             required=bool(meta.get("required")),
         )
     return writable, read_only
+
+
+def _bound(raw: t.Any) -> float | None:  # noqa: ANN401
+    """A field's ``minValue``/``maxValue``: Welkin sends them as strings ("0", "500")."""
+    if raw is None or isinstance(raw, bool) or raw == "":
+        return None
+    try:
+        return float(raw)
+    except (TypeError, ValueError):
+        return None  # a bound we cannot read does not block a write; Welkin still checks
 
 
 def _dict_list(value: t.Any) -> bool:  # noqa: ANN401

@@ -39,6 +39,17 @@ EXCLUDED = {
 }
 
 
+# Path segments that name a resource (kept as they are in route templates).
+LITERAL_SEGMENTS = frozenset(
+    {"patients", "users", "cdts", "encounters", "calendar", "events", "admin", "api_clients",
+     "formations", "by-filter", "export", "disposition", "full-encounters", "assessments",
+     "assessment-records", "answers", "programs", "current", "history", "care-plan", "overview",
+     "document-summary", "files", "chat", "inbound", "search", "sms", "emails", "psm-schedules",
+     "work-hours", "audit-webhook", "audit-data", "encounter-disposition", "document-types",
+     "goal-templates"}
+)  # fmt: skip
+
+
 def template(path: str) -> str:
     """Route template of a recorded path (``tenant_REDACTED`` etc. become placeholders)."""
     segs = [s for s in path.split("/") if s]
@@ -50,8 +61,7 @@ def template(path: str) -> str:
         out.append("admin" if segs[1] == "admin" else "{instance}")
     for seg in segs[2:]:
         prev = out[-1]
-        if seg in ("patients", "users", "cdts", "encounters", "calendar", "events", "admin",
-                   "api_clients", "formations", "by-filter", "export", "disposition"):  # fmt: skip
+        if seg in LITERAL_SEGMENTS and prev != "formations":  # formations/current: a version
             out.append(seg)
         elif prev == "{cdtName}":
             out.append("{recordId}")
@@ -105,11 +115,15 @@ def walk(value: Any, path: str, out: dict[str, Any]) -> None:
             out["constants"].setdefault(path, []).append(value)
 
 
-def describe_body(text: str) -> dict[str, Any]:
+def describe_body(text: str | bytes) -> dict[str, Any]:
     """Facts about one response body."""
     if not text:
         return {"body": "empty"}
-    data = json.loads(text)
+    try:
+        data = json.loads(text)
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        # A file download (document summary files): only its kind is a fact worth keeping.
+        return {"body": "binary" if isinstance(text, bytes) else "text"}
     acc: dict[str, Any] = {"keys": {}, "types": {}, "formats": {}, "constants": {}}
     walk(data, "", acc)
     result: dict[str, Any] = {
@@ -138,8 +152,9 @@ def describe_body(text: str) -> dict[str, Any]:
 def main(src: str, dest: str) -> None:
     """Write the fixture file."""
     recordings = []
-    for path in sorted(Path(src).glob("*.yaml")):
-        name = path.stem
+    # The recordings, then the patients and patient programs their tests set up (``fixtures/``).
+    for path in [*sorted(Path(src).glob("*.yaml")), *sorted(Path(src).glob("fixtures/*.yaml"))]:
+        name = path.relative_to(src).with_suffix("").as_posix()
         doc = yaml.safe_load(path.read_text())
         entry: dict[str, Any] = {"recording": name, "exchanges": []}
         if name in EXCLUDED:

@@ -38,29 +38,35 @@ Record = dict[str, t.Any]
 ENVELOPE_KEYS = ("id", "patientId", "cdtId", "cdtName", "version", "createdAt", "updatedAt")
 
 _STRING = {"type": ["string", "null"]}
+#: Value schema per formation field type. No source shows a ``date`` or ``checkbox`` value:
+#: a date is a string (Welkin sends every date and time as one) in an unknown format (a
+#: patient's birth date comes as a midnight date-time, so a date field may too); a checkbox
+#: stays open, like any type not listed here. ``float`` occurs in formations (PDTs).
 FIELD_TYPES: dict[str, dict[str, t.Any]] = {
     "text": _STRING,
     "textarea": _STRING,
     "phone": _STRING,
     "email": _STRING,
-    "select": _STRING,
+    "date": _STRING,
     "integer": {"type": ["integer", "null"]},
     "float": {"type": ["number", "null"]},
-    "date": {"type": ["string", "null"], "format": "date"},
     "datetime": {"type": ["string", "null"], "format": "date-time"},
-    "checkbox": {"type": ["boolean", "null"]},
 }
+#: A select's ``valueType`` is the type of its values (other value types stay open).
+SELECT_VALUE_TYPES = {"STRING": "string", "INTEGER": "integer"}
 
 
 def field_schema(field: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
-    """JSON Schema of one formation field (types not listed above pass through untyped)."""
+    """JSON Schema of one formation field's value (any JSON value where no source shows it)."""
     kind = str(field.get("type") or "")
     meta = field.get("meta") or {}
     if kind == "select":
-        item = {"type": "integer"} if field.get("valueType") == "INTEGER" else {"type": "string"}
+        value_type = SELECT_VALUE_TYPES.get(str(field.get("valueType")))
+        item = {"type": value_type} if value_type else {}
+        # meta.multiple is absent on most single selects: absent means single.
         if meta.get("multiple"):
             return {"type": ["array", "null"], "items": item}
-        return {"type": [item["type"], "null"]}
+        return {"type": [value_type, "null"]} if value_type else {}
     return dict(FIELD_TYPES.get(kind, {}))
 
 
@@ -78,7 +84,7 @@ def cdt_schema(cdt: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
 
 def flatten(record: Record) -> Record:
     """A CDT record with its ``jsonBody`` fields as top-level properties, named as in Welkin."""
-    out = {key: record.get(key) for key in ENVELOPE_KEYS}
+    out = {key: record[key] for key in ENVELOPE_KEYS if key in record}  # no invented nulls
     for key, value in (record.get("jsonBody") or {}).items():
         out.setdefault(key, value)
     return out

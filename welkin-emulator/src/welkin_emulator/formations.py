@@ -4,6 +4,9 @@ Two CDTs copy recorded definitions (``allergies`` from the formation recording, 
 from the CDT record recordings); ``cdt-vitals`` and ``cdt-insurance`` add the remaining field
 types so that every type a connector must map occurs: text, textarea, select, multi-select
 (select with ``meta.multiple: true``), integer, float, date, datetime, checkbox, phone, email.
+As in a real tenant's formation (2026): a select's ``valueType`` (``STRING`` or ``INTEGER``) is
+the type of its values, ``meta.multiple`` is absent on most single selects (the recorded
+``allergies`` keeps its ``false``), and ``meta.minValue``/``maxValue`` are strings.
 Encounter templates copy the recorded ``etmp-coaching-introduction`` shape.
 
 Formations are static (identical for every tenant/instance and independent of the database) so
@@ -56,18 +59,24 @@ def _field(
     *,
     editable: bool = True,
     required: bool = False,
-    options: list[str] | None = None,
-    multiple: bool = False,
-    min_value: float | None = None,
-    max_value: float | None = None,
+    options: list[str] | list[int] | None = None,
+    multiple: bool | None = None,
+    min_value: str | None = None,
+    max_value: str | None = None,
 ) -> dict[str, Any]:
-    """A field object with the full recorded key set, in recorded order."""
+    """A field object with the full recorded key set, in recorded order.
+
+    ``multiple=None`` leaves ``meta.multiple`` out (a single select, as most are); integer
+    options make a select of ``valueType`` ``INTEGER``.
+    """
     meta: dict[str, Any] = {"required": required}
     display, value_type = None, None
     if ftype == "select":
-        display, value_type = "SELECT", "STRING"
-        meta["options"] = [{"label": o, "value": o, "refCdtName": None} for o in options or []]
-        meta["multiple"] = multiple
+        display = "SELECT"
+        value_type = "INTEGER" if options and isinstance(options[0], int) else "STRING"
+        meta["options"] = [{"label": str(o), "value": o, "refCdtName": None} for o in options or []]
+        if multiple is not None:
+            meta["multiple"] = multiple
     elif ftype == "checkbox":
         display = "CHECKBOX"
     elif ftype in ("integer", "float") and (min_value is not None or max_value is not None):
@@ -119,7 +128,12 @@ CDTS: list[dict[str, Any]] = [
         [
             _field("allergy", "text"),
             _field("reaction_symptom", "text"),
-            _field("severity", "select", options=["Mild", "Moderate", "Some", "Small", "Severe"]),
+            _field(
+                "severity",
+                "select",
+                options=["Mild", "Moderate", "Some", "Small", "Severe"],
+                multiple=False,
+            ),
         ],
     ),
     _cdt(
@@ -135,8 +149,9 @@ CDTS: list[dict[str, Any]] = [
         12,
         [
             _field("cdtf-measured-at", "datetime"),
-            _field("cdtf-weight-kg", "float", min_value=0, max_value=500),
-            _field("cdtf-height-cm", "integer", min_value=0, max_value=300),
+            _field("cdtf-weight-kg", "float", min_value="0", max_value="500"),
+            _field("cdtf-height-cm", "integer", min_value="0", max_value="300"),
+            _field("cdtf-pain-score", "select", options=list(range(11))),
             _field("cdtf-smoker", "checkbox"),
             _field("cdtf-notes", "textarea"),
         ],
@@ -208,8 +223,15 @@ ENCOUNTER_TEMPLATES: list[dict[str, Any]] = [
 ]
 TEMPLATES_BY_NAME: dict[str, dict[str, Any]] = {t["name"]: t for t in ENCOUNTER_TEMPLATES}
 
+# The fields of the recorded dispositions (2022); their formation's selects have no ``multiple``.
+DISPOSITION_FIELDS = [
+    _field("notes", "textarea"),
+    _field("uicedf-next-steps", "textarea"),
+    _field("uicedf-review", "textarea"),
+    _field("uicedf-treatment", "select", options=["None", "Medication", "Therapy", "Referral"]),
+]
 DISPOSITION_FORMATION: dict[str, Any] = {
-    **_cdt(DISPOSITION_CDT_NAME, DISPOSITION_CDT_VERSION, [_field("uicedf-review", "textarea")]),
+    **_cdt(DISPOSITION_CDT_NAME, DISPOSITION_CDT_VERSION, DISPOSITION_FIELDS),
     "internal": True,
     "relation": "ENCOUNTER_DISPOSITION",
 }

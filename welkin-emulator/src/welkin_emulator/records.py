@@ -1,8 +1,12 @@
 """Builders for the record shapes the API returns, with recorded key sets and key order.
 
-Key sets follow the most recent recording of each resource (patients: the August 2022 create with
-``nric`` and the phone-capability arrays; users: the 2022 user recordings, where optional
-attributes such as ``firstName`` or ``phone`` are left out while null).
+Key sets follow the most recent recording of each resource. Patients: the 2023 records, with
+``accessCode`` and ``preferableInstancePhoneId`` (null when unset) after the 2022 keys; a
+``pointOfContact`` is null or ``{"id": <user id>, "pointOfContact": true}``. Users: a real
+tenant's list (July 2026), where optional attributes such as ``firstName`` or ``phone`` are left
+out while unset, ``territories[].territories`` holds territory names,
+``fullTerritoriesAccessInstances`` appears on some users only and ``userAttributes`` is gone (the
+2022 recordings still had it).
 """
 
 from __future__ import annotations
@@ -20,8 +24,10 @@ PATIENT_KEYS = (
     "secondaryPhoneCapabilities", "country", "state", "city", "zip", "addressLine1",
     "addressLine2", "timezone", "patientTerritories", "careTeamMembers", "patientPrograms",
     "careTeam", "cadence", "patientRegion", "patientRegionTitle", "patientTerritory",
-    "pointOfContact",
+    "pointOfContact", "accessCode", "preferableInstancePhoneId",
 )  # fmt: skip
+# Keys the 2022 recordings of patients lack (some seeded patients lack them too).
+PATIENT_2023_KEYS = ("accessCode", "preferableInstancePhoneId")
 PATIENT_LIST_KEYS = frozenset(
     {"primaryPhoneCapabilities", "secondaryPhoneCapabilities", "patientTerritories",
      "careTeamMembers", "patientPrograms", "careTeam", "cadence"}
@@ -33,8 +39,14 @@ PATIENT_DEFAULTS: dict[str, Any] = {
 }
 PATIENT_READ_ONLY = frozenset(
     {"id", "createdAt", "updatedAt", "createdBy", "updatedBy", "createdByName", "updatedByName",
-     "patientPrograms", "careTeam", "patientRegionTitle"}
+     "patientPrograms", "careTeam", "patientRegionTitle", "pointOfContact", "accessCode",
+     "preferableInstancePhoneId"}
 )  # fmt: skip
+
+
+def point_of_contact(user_id: str | None) -> dict[str, Any] | None:
+    """A patient's ``pointOfContact``: null, or the user's id with ``pointOfContact: true``."""
+    return {"id": user_id, "pointOfContact": True} if user_id else None
 
 
 def audit_name(client_name: str) -> str:
@@ -68,7 +80,7 @@ def patient_record(
     return rec
 
 
-USER_OPTIONAL = ("timezone", "locale", "firstName", "lastName", "credentials", "phone")
+USER_OPTIONAL = ("phone", "timezone", "locale", "firstName", "lastName", "credentials")
 USER_WRITABLE = frozenset(
     {"username", "email", "timezone", "locale", "firstName", "lastName", "credentials", "phone",
      "userState", "enabled", "seatAssignAllowed", "allowedToReceiveCalls", "customUserAttributes",
@@ -89,8 +101,9 @@ def user_record(
     """A user in recorded key order; null optional attributes are omitted, as recorded."""
     rec: dict[str, Any] = {
         "territories": values.get("territories", []),
+        "fullTerritoriesAccessInstances": values.get("fullTerritoriesAccessInstances"),
         "roles": values.get("roles", []),
-        "policies": [],
+        "policies": values.get("policies", []),
         "seats": values.get("seats", []),
         "seatAssignAllowed": values.get("seatAssignAllowed", False),
         "applicationAccess": {
@@ -123,15 +136,17 @@ def user_record(
             "userState": values.get("userState", "PROVISIONED"),
             "customUserAttributes": values.get("customUserAttributes", {}),
             "allowedToReceiveCalls": values.get("allowedToReceiveCalls", False),
-            "userAttributes": values.get("userAttributes", {}),
+            "userAttributes": values.get("userAttributes"),  # only if a client wrote one
             "_root_user": False,
         }
     )
     return prune_user(rec)
 
 
+# Key order of the real tenant's list (2026): territories, fullTerritoriesAccessInstances, roles...
 USER_KEY_ORDER = (
-    "territories", "roles", "policies", "seats", "seatAssignAllowed", "applicationAccess",
+    "territories", "fullTerritoriesAccessInstances", "roles", "policies", "seats",
+    "seatAssignAllowed", "applicationAccess",
     "createdByName", "updatedByName", "id", "username", "email", *USER_OPTIONAL, "enabled",
     "mfaEnabled", "statusType", "createdAt", "updatedAt", "ssoAccess", "passwordAccess",
     "terminologyName", "userState", "customUserAttributes", "allowedToReceiveCalls",
@@ -139,9 +154,16 @@ USER_KEY_ORDER = (
 )  # fmt: skip
 
 
+# Left out while unset (the real list has no nulls for them).
+USER_ABSENT_WHEN_NULL = (
+    "createdByName", "updatedByName", *USER_OPTIONAL, "fullTerritoriesAccessInstances",
+    "userAttributes",
+)  # fmt: skip
+
+
 def prune_user(rec: dict[str, Any]) -> dict[str, Any]:
     """Drop the optional user attributes that are null (recorded) and restore key order."""
-    for key in ("createdByName", "updatedByName", *USER_OPTIONAL):
+    for key in USER_ABSENT_WHEN_NULL:
         if rec.get(key) is None:
             rec.pop(key, None)
     ordered = {k: rec[k] for k in USER_KEY_ORDER if k in rec}

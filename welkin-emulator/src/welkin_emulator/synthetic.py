@@ -1,4 +1,10 @@
-"""Synthetic people and values for the seeder (deterministic, driven by one RNG)."""
+"""Synthetic people and values for the seeder (deterministic, driven by one RNG).
+
+The shapes vary as in a real tenant (see ``records``): users with and without optional keys,
+territory objects listing territory names, custom attributes of several kinds; patients with and
+without a point of contact and the 2023 keys. That variety is derived from each record's number,
+not drawn from the RNG, so the values drawn for everything else stay as they were.
+"""
 
 from __future__ import annotations
 
@@ -7,12 +13,13 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from .records import patient_record, user_record
+from .records import PATIENT_2023_KEYS, patient_record, point_of_contact, user_record
 from .timeutil import format_ms, parse_instant
 
 BASE_MS = parse_instant("2024-01-01T00:00:00.000Z") or 0
 SPAN_MS = 730 * 24 * 3600 * 1000
 USER_COUNT = 36
+ADMIN_ID = "5b1e0f43-7c2a-4c55-9d0e-2f6d1a8b3c47"  # who set up territories (a fixed admin user)
 
 FIRST = [
     "Avery",
@@ -102,6 +109,20 @@ WORDS = [
 ]
 
 
+TERRITORY_GROUPS = (
+    ("rgt-all-regions", ["All Territories"]),
+    ("west-coast", ["Oregon", "California", "Washington"]),
+    ("southwest", ["New Mexico", "Texas", "Arizona"]),
+)
+CREDENTIALS = ("Health Coach", "Care Coordinator", "Operations", "Member Guide", "")
+CUSTOM_ATTRIBUTES: tuple[dict[str, Any], ...] = (
+    {},
+    {"zoomId": "2600233441", "licensure_states": ["All states"]},
+    {"licensure_states": ["PA", "NJ"], "primaryLanguage": "english"},
+    {"zoomId": "7151021189"},
+)
+
+
 class Gen:
     """Random helpers bound to one seeded RNG, plus the set of timestamps already used."""
 
@@ -132,13 +153,14 @@ class Gen:
 
 
 def make_users(g: Gen, instance: str) -> list[dict[str, Any]]:
-    """A few dozen users (mostly ACTIVE) with roles in ``instance``."""
+    """A few dozen users (mostly ACTIVE) with roles in ``instance``, shaped as a real tenant's."""
     users = []
     for n in range(USER_COUNT):
         first, last = g.rng.choice(FIRST), g.rng.choice(LAST)
         created = g.unique_ms()
         state = "ACTIVE" if n % 9 else g.rng.choice(("INACTIVE", "PROVISIONED"))
         uid = g.uid()
+        ts = format_ms(created)
         values = {
             "username": f"{first.lower()}.{last.lower()}{n}",
             "email": f"{first.lower()}.{last.lower()}{n}@example.com",
@@ -146,30 +168,70 @@ def make_users(g: Gen, instance: str) -> list[dict[str, Any]]:
             "lastName": last,
             "phone": f"+1555020{n:04d}",
             "timezone": g.rng.choice(ZONES),
-            "locale": "en_US",
+            "locale": "en-US",
             "userState": state,
             "enabled": state == "ACTIVE",
             "seats": ["GENERAL"],
             "seatAssignAllowed": True,
             "allowedToReceiveCalls": n % 2 == 0,
-            "roles": [
-                {
-                    "createdAt": format_ms(created),
-                    "updatedAt": format_ms(created),
-                    "permissionName": "care-coordinator",
-                    "instanceName": instance,
-                    "type": "SECURITY_ROLE",
-                    "primaryRole": True,
-                }
-            ],
+            "roles": [_access(ts, "permissionName", "care-coordinator", instance, "SECURITY_ROLE")],
+            **_optional_user_values(n, ts, instance),
         }
-        ts = format_ms(created)
+        for key in _absent_user_keys(n, state):
+            values.pop(key, None)
         # Users made in the admin UI carry the audit names the recordings show.
-        admin = "Admin User" if n else None
+        admin = "Admin User" if n % 7 else None
         users.append(
             user_record(uid, g.uid(), ts, ts, values, created_by_name=admin, updated_by_name=admin)
         )
     return users
+
+
+def _access(ts: str, key: str, name: str, instance: str, kind: str) -> dict[str, Any]:
+    """A role or policy entry of a user (recorded key order)."""
+    entry: dict[str, Any] = {"createdAt": ts, "updatedAt": ts, key: name, "instanceName": instance,
+                             "type": kind}  # fmt: skip
+    if kind == "SECURITY_ROLE":
+        entry["primaryRole"] = True
+    else:
+        entry["effectiveDate"] = ts[:10] + "T00:00:00.000Z"
+    return entry
+
+
+def _optional_user_values(n: int, ts: str, instance: str) -> dict[str, Any]:
+    """Territories, policies, credentials and custom attributes of user ``n`` (some have none)."""
+    values: dict[str, Any] = {
+        "customUserAttributes": dict(CUSTOM_ATTRIBUTES[n % len(CUSTOM_ATTRIBUTES)]),
+        "credentials": CREDENTIALS[n % len(CREDENTIALS)],
+    }
+    if n % 3:
+        values["territories"] = [
+            {"createdAt": ts, "updatedAt": ts, "createdBy": ADMIN_ID, "updatedBy": ADMIN_ID,
+             "name": name, "territories": list(names), "instanceName": instance}
+            for name, names in TERRITORY_GROUPS[: n % 3]
+        ]  # fmt: skip
+    if n % 4 == 1:
+        values["fullTerritoriesAccessInstances"] = [instance]
+    elif n % 4 == 3:
+        values["fullTerritoriesAccessInstances"] = []
+    if n % 5 == 2:
+        values["policies"] = [_access(ts, "permissionName", "coach_policy", instance,
+                                      "SECURITY_POLICY")]  # fmt: skip
+    return values
+
+
+def _absent_user_keys(n: int, state: str) -> list[str]:
+    """Optional keys user ``n`` lacks (absent, not null), as on some users of a real tenant."""
+    absent = []
+    if n % 6 == 5:
+        absent.append("credentials")
+    if n % 4 == 2:
+        absent.append("phone")
+    if n % 5 == 4:
+        absent.append("timezone")
+    if state != "ACTIVE" and n % 2:
+        absent += ["firstName", "lastName"]  # never a host or author: names are used there
+    return absent
 
 
 def make_patient(g: Gen, n: int, users: list[dict[str, Any]]) -> dict[str, Any]:
@@ -200,9 +262,17 @@ def make_patient(g: Gen, n: int, users: list[dict[str, Any]]) -> dict[str, Any]:
         "addressLine1": f"{rng.randrange(1, 9999)} {rng.choice(LAST)} St",
         "timezone": rng.choice(ZONES),
     }
-    name = f"{author['firstName']} {author['lastName']}"
+    # A user without names (some have none) is shown by username.
+    name = (
+        " ".join(author[k] for k in ("firstName", "lastName") if k in author) or author["username"]
+    )
     rec = patient_record(g.uid(), format_ms(updated), author["id"], name, values)
     rec["createdAt"] = format_ms(created)
+    if n % 4 == 1:
+        rec["pointOfContact"] = point_of_contact(author["id"])
+    if n % 5 == 3:  # shaped as the 2022 API served patients: connectors must cope with both
+        for key in PATIENT_2023_KEYS:
+            del rec[key]
     return rec
 
 
@@ -227,6 +297,8 @@ def cdt_values(g: Gen, cdt_name: str, n: int) -> dict[str, Any]:
             "cdtf-height-cm": rng.randrange(145, 205),
             "cdtf-smoker": rng.random() < 0.2,
             "cdtf-notes": g.maybe(0.3, lambda: g.words(6)),
+            # An INTEGER select (not drawn from the RNG: the other values stay as they were).
+            "cdtf-pain-score": (n * 7) % 11 if n % 4 else None,
         }
     plans = sorted(rng.sample(["Dental", "Medical", "Pharmacy", "Vision"], rng.randrange(1, 4)))
     return {

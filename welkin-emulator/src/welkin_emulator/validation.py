@@ -34,14 +34,17 @@ def check_field_value(field: dict[str, Any], value: Any) -> tuple[Any, str | Non
         return value, None
     if ftype == "select":
         allowed = {o["value"] for o in meta.get("options", [])}
+        # The select's valueType is the type of its values (a real formation has INTEGER ones).
+        integer = field.get("valueType") == "INTEGER"
+        kind, kind_name = (int, "integer") if integer else (str, "string")
         if meta.get("multiple"):
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                return value, "expected a list of option values (multi-select)"
+            if not isinstance(value, list) or not all(_is_kind(v, kind) for v in value):
+                return value, f"expected a list of option values (multi-select, {kind_name}s)"
             if allowed and any(v not in allowed for v in value):
                 return value, "contains a value that is not one of the field's options"
             return value, None
-        if not isinstance(value, str):
-            return value, "expected one option value (string)"
+        if not _is_kind(value, kind):
+            return value, f"expected one option value ({kind_name})"
         if allowed and value not in allowed:
             return value, "not one of the field's options"
         return value, None
@@ -71,13 +74,25 @@ def check_field_value(field: dict[str, Any], value: Any) -> tuple[Any, str | Non
     return value, None
 
 
+def _is_kind(value: Any, kind: type) -> bool:
+    return _is_int(value) if kind is int else isinstance(value, kind)
+
+
 def _range_problem(meta: dict[str, Any], value: float) -> str | None:
-    lo, hi = meta.get("minValue"), meta.get("maxValue")
+    # Welkin sends the bounds as strings ("0", "500").
+    lo, hi = _bound(meta.get("minValue")), _bound(meta.get("maxValue"))
     if lo is not None and value < lo:
         return "below the field's minimum"
     if hi is not None and value > hi:
         return "above the field's maximum"
     return None
+
+
+def _bound(raw: Any) -> float | None:
+    try:
+        return None if raw is None or raw == "" else float(raw)
+    except (TypeError, ValueError):
+        return None
 
 
 def validate_cdt_values(
@@ -124,7 +139,7 @@ PATIENT_STRING_FIELDS = frozenset(
     {"externalGuid", "externalId", "mrn", "nric", "firstName", "lastName", "middleName", "gender",
      "maritalStatus", "primaryLanguage", "secondaryLanguage", "email", "secondaryEmail", "phone",
      "secondaryPhone", "country", "state", "city", "zip", "addressLine1", "addressLine2",
-     "timezone", "patientRegion", "patientTerritory", "pointOfContact"}
+     "timezone", "patientRegion", "patientTerritory"}
 )  # fmt: skip
 PATIENT_LIST_FIELDS = frozenset(
     {"primaryPhoneCapabilities", "secondaryPhoneCapabilities", "patientTerritories",

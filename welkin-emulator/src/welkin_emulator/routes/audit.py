@@ -1,8 +1,11 @@
 """Data audit feed (tenant-level): ``GET /{tenant}/admin/audit-data`` (metaInfo envelope).
 
 The only place the real API exposes deletes (spec §4.11). The emulator records an event for every
-patient create/update and every CDT record create/update/delete made through the API, with the
-record after the change (before it, for deletes). Seeded data has no audit history.
+patient create/update and every CDT record, encounter and disposition create/update/delete made
+through the API, with the record after the change (before it, for deletes). Seeded data has no
+audit history. As in a real tenant's feed (2026): ``cdtRelation`` is the CDT's relation
+(``COMMON``, ``ENCOUNTER``, ``ENCOUNTER_DISPOSITION``), ``eventId`` is mostly null (the emulator
+gives one to deletes only) and an API client's ``subjectFullName`` is ``API_CLIENT:<clientName>``.
 """
 
 from __future__ import annotations
@@ -14,10 +17,23 @@ from typing import Any
 import orjson
 
 from ..errors import validation_errors
+from ..formations import (
+    CDTS_BY_NAME,
+    DISPOSITION_CDT_NAME,
+    DISPOSITION_FORMATION,
+    ENCOUNTER_CDT_NAME,
+)
 from ..http import Ctx, Reply, Router, raw_reply
 from ..pages import meta_info_page
+from ..records import audit_name
 from ..timeutil import normalize_instant
 from .common import fetch_page
+
+RELATIONS = {
+    **{name: cdt["relation"] for name, cdt in CDTS_BY_NAME.items()},
+    DISPOSITION_CDT_NAME: DISPOSITION_FORMATION["relation"],
+    ENCOUNTER_CDT_NAME: "ENCOUNTER",
+}
 
 
 def record_event(
@@ -38,17 +54,17 @@ def record_event(
     if patient:
         full_name = " ".join(p for p in (patient.get("firstName"), patient.get("lastName")) if p)
     event = {
-        "eventId": str(uuid.uuid4()),
+        "eventId": str(uuid.uuid4()) if subtype.endswith("_DELETED") else None,
         "eventEntity": entity,
         "subjectUsername": name,
         "subjectUserId": client.client_id if client else None,
         "subjectActor": "API_CLIENT",
-        "subjectFullName": name,
+        "subjectFullName": audit_name(name) if name else None,
         "patientFullName": full_name,
         "patientId": patient.get("id") if patient else None,
         "instance": ctx.instance,
         "cdtName": cdt_name,
-        "cdtRelation": "COMMON" if cdt_name else None,
+        "cdtRelation": RELATIONS.get(cdt_name, "COMMON") if cdt_name else None,
         "eventSubtype": subtype,
         "sentAt": sent_at,
         "record": record,

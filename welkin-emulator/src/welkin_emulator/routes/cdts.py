@@ -139,14 +139,14 @@ def create_record(ctx: Ctx) -> Reply:
         body = cdt_json_body(cdt, rid, clock.tick(), actor_id, actor_name, values)
         env = cdt_envelope(rid, pid, cdt["id"], cdt["version"], cdt["name"], body)
         text = insert_record(conn, ctx, "CDT", env)
-        _audit(conn, ctx, "CDT_CREATED", env["jsonBody"]["updated_at"], env)
+        audit_record(conn, ctx, "CDT_CREATED", env["jsonBody"]["updated_at"], env)
     return raw_reply(text, 201)
 
 
-def _audit(
+def audit_record(
     conn: sqlite3.Connection, ctx: Ctx, subtype: str, sent_at: str, env: dict[str, Any]
 ) -> None:
-    """Add the change to the audit feed, with the record in the audit feed's key order."""
+    """Add the change of a CDT-envelope record (CDT, encounter, disposition) to the audit feed."""
     try:
         patient: dict[str, Any] | None = get_patient_row(conn, ctx, env["patientId"])
     except ApiError:
@@ -175,7 +175,7 @@ def update_record(ctx: Ctx) -> Reply:
         env = load_record(conn, ctx, ctx.params["recordId"], ctx.params["patientId"], cdt["name"])
         _apply(env, values, clock.tick(), actor_id, actor_name)
         text = save_record(conn, ctx, env)
-        _audit(conn, ctx, "CDT_UPDATED", env["jsonBody"]["updated_at"], env)
+        audit_record(conn, ctx, "CDT_UPDATED", env["jsonBody"]["updated_at"], env)
     return raw_reply(text)
 
 
@@ -202,7 +202,7 @@ def bulk_update(ctx: Ctx) -> Reply:
             env = load_record(conn, ctx, rid, pid, cdt["name"])
             _apply(env, values, clock.tick(), actor_id, actor_name)
             save_record(conn, ctx, env)
-            _audit(conn, ctx, "CDT_UPDATED", env["jsonBody"]["updated_at"], env)
+            audit_record(conn, ctx, "CDT_UPDATED", env["jsonBody"]["updated_at"], env)
             out.append(
                 {
                     "id": rid,
@@ -231,7 +231,7 @@ def delete_record(ctx: Ctx) -> Reply:
         )
         if cur.rowcount == 0:
             raise dt_record_not_found()
-        _audit(conn, ctx, "CDT_DELETED", clock.tick(), env)
+        audit_record(conn, ctx, "CDT_DELETED", clock.tick(), env)
     return empty_reply(200)
 
 

@@ -23,7 +23,7 @@ from ..records import ENCOUNTER_STATUSES, USER_SCOPED_DROPPED, cdt_envelope
 from ..timeutil import format_local, format_ms
 from ..validation import validate_cdt_values, validate_simple
 from .calendar import insert_event, link_encounter, load_event, validate_event
-from .cdts import insert_record, load_record, save_record
+from .cdts import audit_record, insert_record, load_record, save_record
 from .common import actor, fetch_page, get_patient_row, require_patient, sort_clause
 
 ENCOUNTER = "__encounter__"
@@ -167,6 +167,8 @@ def create_encounter(ctx: Ctx) -> Reply:
         link_encounter(conn, ctx, enc_id, body["calendarEventId"])
         disp = disposition_envelope(disp_id, pid, enc_id, clock.tick(), actor_id, actor_name)
         insert_record(conn, ctx, "DISPOSITION", disp)
+        audit_record(conn, ctx, "CDT_CREATED", body["updated_at"], env)
+        audit_record(conn, ctx, "CDT_CREATED", disp["jsonBody"]["updated_at"], disp)
     return raw_reply(text, 201)
 
 
@@ -194,6 +196,7 @@ def update_encounter(ctx: Ctx) -> Reply:
         body["updated_at"] = format_ms(ts)
         body["local_updated_at"] = format_local(ts, None)
         text = save_record(conn, ctx, env, owner=body.get("ownerUserId"))
+        audit_record(conn, ctx, "CDT_UPDATED", body["updated_at"], env)
     return raw_reply(text)
 
 
@@ -209,13 +212,14 @@ def _existing_event(conn: sqlite3.Connection, ctx: Ctx, event_id: str) -> dict[s
 
 def delete_encounter(ctx: Ctx) -> Reply:
     """``DELETE patients/{pid}/encounters/{eid}`` → 200 empty; its disposition goes too."""
-    with ctx.state.db.write() as (conn, _clock):
+    with ctx.state.db.write() as (conn, clock):
         env = load_record(conn, ctx, ctx.params["encounterId"], ctx.params["patientId"], ENCOUNTER)
         conn.execute(
             "DELETE FROM records WHERE tenant=? AND instance=? AND id IN (?, ?)",
             (ctx.tenant, ctx.instance, env["id"], env["jsonBody"].get("dispositionId")),
         )
         link_encounter(conn, ctx, env["id"], None)
+        audit_record(conn, ctx, "CDT_DELETED", clock.tick(), env)
     return empty_reply(200)
 
 
@@ -243,6 +247,7 @@ def update_disposition(ctx: Ctx) -> Reply:
             updated_at=clock.tick(), updated_by=actor_id, updated_by_name=actor_name
         )
         text = save_record(conn, ctx, env)
+        audit_record(conn, ctx, "CDT_UPDATED", env["jsonBody"]["updated_at"], env)
     return raw_reply(text)
 
 
@@ -256,6 +261,8 @@ def full_encounter(ctx: Ctx) -> Reply:
         disp = None
     event = env["jsonBody"].get("calendarEvent")
     host = _user(conn, ctx, (event or {}).get("hostId"))
+    if host is not None:
+        host.pop("applicationAccess", None)  # recorded: an embedded user has none
     return json_reply({"encounter": env, "disposition": disp, "calendarEvent": event,
                        "userRelatedToCalendarEvent": host, "assessmentLinks": [],
                        "comments": []})  # fmt: skip
