@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import welkin_client
 from singer_sdk import typing as th
 
+from target_welkin.limits import SETTINGS as LIMIT_SETTINGS
+
 RESOURCES = ("patients", "users", "calendar_events", "encounters", "cdt")
 WRITE_MODES = ("upsert", "insert", "update")
 NULL_HANDLING = ("omit", "send")
@@ -149,6 +151,7 @@ CONFIG_SCHEMA = th.PropertiesList(
         default=8 * 1024 * 1024,
         description="Longest input line, in bytes; a longer line is a reject (8 MiB).",
     ),
+    *LIMIT_SETTINGS,
     th.Property(
         "max_workers",
         th.IntegerType,

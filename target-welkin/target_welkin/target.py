@@ -25,6 +25,7 @@ from target_welkin.client import (
 )
 from target_welkin.idmap import IdMap, MapCheck
 from target_welkin.reader import DEFAULT_MAX_LINE_BYTES, MalformedLine, WelkinMessageReader
+from target_welkin.reasons import missing_key
 from target_welkin.references import PLANNED, lock_key, unknown
 from target_welkin.rejects import Code, Operation, RecordRejected, Reject, RejectsFile
 from target_welkin.scheduler import KeyedScheduler
@@ -354,16 +355,8 @@ class TargetWelkin(Target):
         except RecordRejected as rejected:
             self.reject(stream, self._key_of(stream, record), rejected)
         except MissingKeyPropertiesError:
-            self.reject(
-                stream,
-                self._key_of(stream, record),
-                RecordRejected(
-                    "the record lacks a key property named by its SCHEMA (key_properties)",
-                    operation=Operation.VALIDATE,
-                    error_code=Code.MISSING_KEY,
-                    invalid=True,
-                ),
-            )
+            keys = self._sinks_active[stream].key_properties
+            self.reject(stream, self._key_of(stream, record), missing_key(keys, record))
 
     @override
     def _process_schema_message(self, message_dict: dict[str, t.Any]) -> None:
