@@ -89,7 +89,9 @@ def meltano_kind(schema: dict[str, Any]) -> str:
     if "enum" in schema:
         return "options"
     if schema.get("format") in ("date-time", "date"):
-        return "date_iso8601"
+        # Not `date_iso8601`: Meltano parses that kind with dateutil and hands the plugin
+        # `01/02/2020` as 2 January; as text, the plugin rejects it with a clear line.
+        return "string"
     types = [t for t in schema["type"] if t != "null"]
     if len(types) > 1:  # e.g. seconds or an ISO 8601 duration: Meltano passes the text through
         return "string"

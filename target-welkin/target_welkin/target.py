@@ -13,8 +13,9 @@ from singer_sdk.exceptions import MissingKeyPropertiesError
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.target_base import Target
 from typing_extensions import override
+from welkin_client.config_check import check_config
 from welkin_client.naming import cdt_stream_name
-from welkin_client.settings import check_connection_settings
+from welkin_client.settings import check_connection_settings, connection_problems
 
 from target_welkin.client import (
     CalendarEventsApi,
@@ -76,9 +77,12 @@ class TargetWelkin(Target):
         super().append_builtin_config(config_jsonschema)
         config_jsonschema["properties"].pop("load_method", None)
 
-    def __init__(self, **kwargs: t.Any) -> None:
-        """Check the connection settings and set up counters; connections open later."""
-        super().__init__(**kwargs)
+    def __init__(self, *, validate_config: bool = True, **kwargs: t.Any) -> None:
+        """Check every setting (one line each, no value) and set up counters; no request yet."""
+        # The SDK's own check quotes values (the secret among them): it only warns here.
+        super().__init__(validate_config=False, **kwargs)
+        if validate_config:
+            check_config(self.config, self.config_jsonschema, (connection_problems,))
         check_connection_settings(self.config)
         self.summary = RunSummary()
         self._lock = threading.Lock()

@@ -6,9 +6,9 @@ import time
 from collections.abc import Iterator
 
 import pytest
-import requests
 from singer_sdk.exceptions import RetriableAPIError
 from welkin_client import WelkinAuthError, WelkinClient, WelkinNotFound
+from welkin_client.errors import WelkinConnectionError
 from welkin_client.pagination import ExportCursorPaginator, SpringPagePaginator
 from welkin_emulator.testing import EmulatorProcess, seed_database
 
@@ -144,9 +144,12 @@ def test_transport_errors_name_the_route_not_the_url(emulator: EmulatorProcess) 
     patient_id = "0d9f3c1e-aaaa-bbbb-cccc-000000000001"
     client.tokens.token  # noqa: B018 - the drop is for the patient request
     emulator.script_faults([{"action": "drop", "times": 1}])
-    with pytest.raises(requests.exceptions.ConnectionError) as info:
+    with pytest.raises(WelkinConnectionError) as info:
         client.request("GET", f"patients/{patient_id}")
-    assert str(info.value) == "ConnectionError on GET /{tenant}/{instance}/patients/{patientId}"
+    host = emulator.api_url.split("//", 1)[1].split("/", 1)[0]
+    route = "GET /{tenant}/{instance}/patients/{patientId}"
+    assert str(info.value).startswith(f"ConnectionError talking to {host} on {route}: gave up")
+    assert patient_id not in str(info.value)
 
 
 def test_not_found_is_classified_and_safe(emulator: EmulatorProcess) -> None:

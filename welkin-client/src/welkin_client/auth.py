@@ -27,6 +27,7 @@ from welkin_client.errors import (
     WelkinAuthError,
     classify_response,
 )
+from welkin_client.hints import token_refusal
 from welkin_client.retry import with_retries
 
 if t.TYPE_CHECKING:
@@ -124,13 +125,7 @@ class WelkinTokenManager:
         self._budget.try_acquire("token", blocking=True)
         response, token = with_retries(self._post, max_tries=self._max_tries)
         if token is None:
-            try:
-                classify_response(response)
-            except WelkinAuthError as exc:
-                msg = f"{exc}: Welkin refused the API client's secret."
-                raise WelkinAuthError(msg, status=exc.status, error_code=exc.error_code) from None
-            msg = f"Welkin answered {response.status_code} without a token on {TOKEN_ROUTE}"
-            raise WelkinAuthError(msg, status=response.status_code)
+            raise token_refusal(response, TOKEN_ROUTE)
         lifetime = _jwt_lifetime(token) or DEFAULT_TOKEN_LIFETIME
         # Refresh with a margin: five minutes, or a fifth of a short lifetime.
         margin = min(300.0, lifetime / 5)

@@ -62,6 +62,13 @@ class WelkinRejected(WelkinAPIError):
     """400/409/422: Welkin refused the request as invalid."""
 
 
+class WelkinConnectionError(FatalAPIError):
+    """Welkin's host could not be reached within the retry budget (a fatal, one-line error).
+
+    Not a ``WelkinAPIError``: no response came back, so nothing record-specific went wrong.
+    """
+
+
 class TokenRejected(RetriableAPIError):
     """401 with a token error code: refresh the token and try once more."""
 

@@ -11,6 +11,8 @@ import logging
 import typing as t
 
 from welkin_client.auth import WelkinTokenManager, check_response
+from welkin_client.errors import WelkinAPIError
+from welkin_client.hints import first_call_refusal
 from welkin_client.pagination import response_body
 from welkin_client.ratelimit import RateBudget
 from welkin_client.retry import with_retries
@@ -59,6 +61,8 @@ class WelkinClient:
             timeout=self.timeout,
             max_tries=self.max_tries,
         )
+        # Until one instance call succeeds, a 401/403/404 most likely means a wrong setting.
+        self._reached = False
 
     def url(self, path: str, *, admin: bool = False) -> str:
         """Absolute URL of an instance path (``patients/…``) or, with ``admin``, a tenant path."""
@@ -83,7 +87,13 @@ class WelkinClient:
             headers={"Authorization": f"Bearer {self.tokens.token}"},
             timeout=self.timeout,
         )
-        check_response(response, self.tokens)
+        try:
+            check_response(response, self.tokens)
+        except WelkinAPIError as refused:
+            if not self._reached:
+                raise first_call_refusal(refused) from None
+            raise
+        self._reached = True
         return response
 
     def request(
