@@ -36,6 +36,7 @@ def test_bookmarks_land_in_the_postgresql_state_backend(
         assert not (meltano.workdir / "meltano.db").exists()
         # Another worker (any host) reads the bookmark from the same backend.
         got = meltano.run("state", "get", state_id, extra_env=env).stdout
-        assert json.loads(got)["singer_state"]["bookmarks"]["patients"] == found[state_id][
-            "bookmarks"
-        ]["patients"]
+        assert (
+            json.loads(got)["singer_state"]["bookmarks"]["patients"]
+            == found[state_id]["bookmarks"]["patients"]
+        )
