@@ -17,7 +17,6 @@ import time
 import typing as t
 
 import requests
-from pyrate_limiter import Duration, Limiter, Rate
 from singer_sdk.authenticators import APIAuthenticatorBase
 from singer_sdk.exceptions import RetriableAPIError
 
@@ -28,6 +27,7 @@ from welkin_client.errors import (
     classify_response,
 )
 from welkin_client.hints import token_refusal
+from welkin_client.ratelimit import Budget, token_budget
 from welkin_client.retry import with_retries
 
 if t.TYPE_CHECKING:
@@ -36,8 +36,6 @@ if t.TYPE_CHECKING:
 LOGGER = logging.getLogger("welkin_client.auth")
 
 DEFAULT_TOKEN_LIFETIME = 3600.0
-# Stay below Welkin's "more than 100 per 5 minutes" block.
-TOKEN_REQUESTS_PER_5_MINUTES = 90
 # Named in errors instead of the URL (it carries the API client's name).
 TOKEN_ROUTE = "POST /{tenant}/admin/api_clients/{clientName}"  # noqa: S105 - a route
 
@@ -76,8 +74,13 @@ class WelkinTokenManager:
         secret_key: str,
         timeout: float = 60,
         max_tries: int = 6,
+        budget: Budget | None = None,
     ) -> None:
-        """Prepare the manager; no request is made until a token is needed."""
+        """Prepare the manager; no request is made until a token is needed.
+
+        ``budget`` limits token requests (default: this process's own, under Welkin's
+        100 per 5 minutes); pass a shared one when many processes use the API client.
+        """
         self._session = session
         self._url = f"{base_url}/{tenant}/admin/api_clients/{api_client}"
         self._secret = secret_key
@@ -90,7 +93,7 @@ class WelkinTokenManager:
         # The token fetched because Welkin refused the previous one: if Welkin
         # refuses this one too, the credentials (not the token's age) are the problem.
         self._token_after_rejection: str | None = None
-        self._budget = Limiter(Rate(TOKEN_REQUESTS_PER_5_MINUTES, Duration.MINUTE * 5))
+        self._budget = budget or token_budget()
         self.fetch_count = 0
 
     @property
@@ -121,8 +124,12 @@ class WelkinTokenManager:
                 self._fetch()
                 self._token_after_rejection = self._token
 
+    def close(self) -> None:
+        """Release the token budget's backend connection, if any."""
+        self._budget.close()
+
     def _fetch(self) -> None:
-        self._budget.try_acquire("token", blocking=True)
+        self._budget.acquire()
         response, token = with_retries(self._post, max_tries=self._max_tries)
         if token is None:
             raise token_refusal(response, TOKEN_ROUTE)

@@ -12,6 +12,7 @@ from singer_sdk.exceptions import ConfigValidationError
 
 from welkin_client.config_check import PATTERN_WORDS
 from welkin_client.config_check import message as config_message
+from welkin_client.ratelimit import check_backend_url
 
 DEFAULT_ENVIRONMENT = "live"
 # One DNS label: ``environment`` becomes part of Welkin's host name.
@@ -91,8 +92,21 @@ CONNECTION_PROPERTIES: list[th.Property[t.Any]] = [
         default=20,
         title="Max requests per second",
         description=(
-            "Client-side request budget shared by every stream or sink of one process "
+            "Client-side request budget, evenly spaced, shared by every stream or sink of "
+            "one process, or of every process that names the same `rate_limit_backend_url` "
             "(0: no budget)."
+        ),
+    ),
+    th.Property(
+        "rate_limit_backend_url",
+        th.StringType,
+        secret=True,
+        title="Rate limit backend URL",
+        description=(
+            "Where workers share one request budget and one token budget per API client: "
+            "`sqlite:///<file>` (processes of one host) or "
+            "`postgresql://<user>:<password>@<host>/<database>` (any host). "
+            "Empty: each process keeps its own budget."
         ),
     ),
     th.Property(
@@ -149,13 +163,15 @@ def _check_api_url(api_url: str, *, allow_insecure_http: bool) -> None:
 
 
 def check_connection_settings(config: t.Mapping[str, t.Any]) -> None:
-    """Check ``environment`` and ``api_url`` before any request is made.
+    """Check ``environment``, ``api_url`` and ``rate_limit_backend_url`` before any request.
 
     Raises:
         ConfigValidationError: a setting would send requests (and the secret) somewhere
-            other than the Welkin host meant, or over plain http beyond loopback.
+            other than the Welkin host meant, or over plain http beyond loopback, or
+            names no budget backend this client supports.
             The message names the setting and the rule, not the value.
     """
+    _check_budget_backend(config)
     api_url = config.get("api_url")
     if api_url:
         if not isinstance(api_url, str):
@@ -169,6 +185,15 @@ def check_connection_settings(config: t.Mapping[str, t.Any]) -> None:
             "one host-name label: lowercase letters, digits and inner hyphens, "
             "at most 63 characters (e.g. `live`)",
         )
+
+
+def _check_budget_backend(config: t.Mapping[str, t.Any]) -> None:
+    url = config.get("rate_limit_backend_url")
+    if url in (None, ""):
+        return
+    problem = "a string" if not isinstance(url, str) else check_backend_url(url)
+    if problem:
+        raise _invalid("rate_limit_backend_url", problem)
 
 
 def base_url_from_config(config: t.Mapping[str, t.Any]) -> str:
