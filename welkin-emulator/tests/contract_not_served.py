@@ -11,10 +11,7 @@ from __future__ import annotations
 _ISSUE_13 = "not served yet: issue 13"
 NOT_SERVED: dict[str, str] = {
     **dict.fromkeys(
-        ("test_assessment_get", "test_encounter_assessment_create",
-         "test_encounter_assessment_delete", "test_encounter_assessment_get",
-         "test_encounter_assessment_update", "test_encounter_assessments_get",
-         "test_encounter_get_assessment_get", "test_encounter_related_data_assessment_get"),
+        (),
         f"assessments and encounter assessments {_ISSUE_13}",
     ),
     **dict.fromkeys(
@@ -26,9 +23,7 @@ NOT_SERVED: dict[str, str] = {
         f"care plans and goal templates {_ISSUE_13}",
     ),
     **dict.fromkeys(
-        ("test_document_summaries_get_patient_id", "test_document_summaries_subresource",
-         "test_document_summary_create", "test_document_summary_delete",
-         "test_document_summary_file_get", "test_document_summary_get"),
+        (),
         f"documents {_ISSUE_13}",
     ),
     **dict.fromkeys(

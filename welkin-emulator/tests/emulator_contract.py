@@ -108,6 +108,13 @@ def check_exchange(  # noqa: C901, PLR0912 - one check per recorded fact
     if expected["body"] == "empty":
         assert resp.content == b"", f"{where}: body should be empty"
         return
+    if expected["body"] == "binary":  # a file download: bytes that are not UTF-8 text
+        assert resp.content, f"{where}: body should hold the file"
+        try:
+            resp.content.decode()
+        except UnicodeDecodeError:
+            return
+        raise AssertionError(f"{where}: body should be binary")
     data = resp.json()
     assert kind(data) == expected["body"], f"{where}: body is {kind(data)}"
     got = facts(data)
