@@ -3,7 +3,23 @@
 from __future__ import annotations
 
 from ..http import Router
-from . import audit, calendar, cdts, encounters, export, formations, patients, token, users
+from . import (
+    assessments,
+    audit,
+    calendar,
+    care_plans,
+    cdts,
+    documents,
+    encounter_links,
+    encounters,
+    export,
+    formations,
+    messages,
+    patients,
+    programs,
+    token,
+    users,
+)
 
 
 def build_router() -> Router:
@@ -19,7 +35,13 @@ def build_router() -> Router:
     patients.register(r)
     cdts.register(r)
     encounters.register(r)
+    encounter_links.register(r)
     calendar.register(r)
     formations.register(r)
     export.register(r)
+    messages.register(r)
+    programs.register(r)
+    assessments.register(r)
+    documents.register(r)
+    care_plans.register(r)
     return r
