@@ -11,10 +11,9 @@ type: the emulator stores no file contents and serves a few synthetic bytes of t
 from __future__ import annotations
 
 import uuid
-from email.message import EmailMessage
 from email.parser import BytesParser
 from email.policy import default as default_policy
-from typing import Any, cast
+from typing import Any
 
 import orjson
 
@@ -110,7 +109,7 @@ def _uploads(ctx: Ctx) -> list[tuple[str, str, int]]:
     if not ctype.startswith("multipart/form-data"):
         raise validation_errors("DOCUMENT", [("files", "expected multipart/form-data")])
     head = f"Content-Type: {ctype}\r\n\r\n".encode("latin-1")
-    msg = cast("EmailMessage", BytesParser(policy=default_policy).parsebytes(head + ctx.body))
+    msg = BytesParser(policy=default_policy).parsebytes(head + ctx.body)
     out = []
     for part in msg.iter_parts():
         if part.get_param("name", header="content-disposition") != "files":
@@ -135,9 +134,8 @@ def upload_files(ctx: Ctx) -> Reply:
         body = env["jsonBody"]
         files = list(body.get("files") or [])
         for name, kind, size in uploads:
-            key = (
-                f"{ctx.tenant}/{ctx.instance}/patients/{env['patientId']}/documents/{uuid.uuid4()}"
-            )
+            folder = f"{ctx.tenant}/{ctx.instance}/patients/{env['patientId']}/documents"
+            key = f"{folder}/{uuid.uuid4()}"
             files.append({"id": str(uuid.uuid4()), "size": size, "storageKey": key,
                           "contentType": kind, "originalName": name})  # fmt: skip
         body.update(files=files, updated_at=clock.tick(), updated_by=actor_id,
