@@ -4,7 +4,10 @@ Welkin issues one-hour tokens from ``POST /{tenant}/admin/api_clients/{client}``
 with ``{"secret": ...}``. We refresh before expiry (with a margin), and once when
 Welkin answers 401 ``TOKEN_EXPIRED``/``NOT_VALID_JSON_WEB_TOKEN``. Welkin blocks a
 client for five minutes after more than 100 token requests in five minutes, so
-token requests have their own budget that stays under that limit.
+token requests have their own budget that stays under that limit. A token call
+that fails on all its ``max_retries`` attempts is fatal (``TokenUnavailable``):
+the request that needed the token does not retry around it, so a dead token
+endpoint costs ``max_retries`` calls, not ``max_retries`` squared.
 """
 
 from __future__ import annotations
@@ -23,12 +26,14 @@ from singer_sdk.exceptions import RetriableAPIError
 from welkin_client.errors import (
     RETRIABLE_STATUSES,
     TokenRejected,
+    TokenUnavailable,
     WelkinAuthError,
+    WelkinConnectionError,
     classify_response,
 )
 from welkin_client.hints import token_refusal
 from welkin_client.ratelimit import Budget, token_budget
-from welkin_client.retry import with_retries
+from welkin_client.retry import RETRIABLE_EXCEPTIONS, with_retries
 
 if t.TYPE_CHECKING:
     from welkin_client.session import WelkinSession
@@ -95,6 +100,7 @@ class WelkinTokenManager:
         self._token_after_rejection: str | None = None
         self._budget = budget or token_budget()
         self.fetch_count = 0
+        self._unavailable: str | None = None
 
     @property
     def token(self) -> str:
@@ -129,8 +135,19 @@ class WelkinTokenManager:
         self._budget.close()
 
     def _fetch(self) -> None:
+        if self._unavailable is not None:
+            # The token call already failed on every attempt: say so again at once
+            # instead of another round of attempts per caller (writer threads).
+            raise TokenUnavailable(self._unavailable)
         self._budget.acquire()
-        response, token = with_retries(self._post, max_tries=self._max_tries)
+        try:
+            response, token = with_retries(self._post, max_tries=self._max_tries)
+        except (*RETRIABLE_EXCEPTIONS, WelkinConnectionError) as exc:
+            self._unavailable = (
+                f"Welkin's token call failed on all {self._max_tries} attempts (max_retries); "
+                f"the last: {exc}"
+            )
+            raise TokenUnavailable(self._unavailable) from None
         if token is None:
             raise token_refusal(response, TOKEN_ROUTE)
         lifetime = _jwt_lifetime(token) or DEFAULT_TOKEN_LIFETIME

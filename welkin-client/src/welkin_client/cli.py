@@ -12,7 +12,7 @@ import logging
 import sys
 import typing as t
 
-from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
 
 from welkin_client.errors import WelkinAPIError, WelkinConnectionError
 
@@ -23,6 +23,7 @@ EXPECTED: tuple[type[Exception], ...] = (
     ConfigValidationError,
     WelkinAPIError,
     WelkinConnectionError,
+    RetriableAPIError,  # still failing after max_retries attempts; names the route only
 )
 
 

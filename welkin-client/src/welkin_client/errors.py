@@ -46,6 +46,14 @@ class WelkinAuthError(WelkinAPIError):
     """Credentials are wrong or the token was refused again right after a refresh."""
 
 
+class TokenUnavailable(WelkinAuthError):
+    """The token call failed on every attempt: no request can be authenticated.
+
+    Fatal, so the request that needed the token is not retried around the token
+    call's own retries (which would make ``max_retries`` squared token calls).
+    """
+
+
 class WelkinForbidden(WelkinAPIError):
     """The API client lacks a permission (403 ``ACCESS_FOR_API_CLIENT_RESTRICTED``)."""
 
