@@ -7,7 +7,12 @@ tap (or every writer thread of the target) under ``max_requests_per_second``.
 
 from __future__ import annotations
 
+import logging
+
 from pyrate_limiter import Duration, Limiter, Rate
+
+# pyrate-limiter logs each bucket it creates at INFO: noise in every run's log.
+logging.getLogger("pyrate_limiter").setLevel(logging.WARNING)
 
 
 class RateBudget:
