@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import typing as t
 from functools import cached_property
@@ -14,7 +15,7 @@ from welkin_client.config_check import check_config
 from welkin_client.http import WelkinClient
 from welkin_client.settings import connection_problems
 
-from tap_welkin import sdk_compat, streams
+from tap_welkin import progress, sdk_compat, streams
 from tap_welkin.auth import WelkinAuthenticator, build_authenticator
 from tap_welkin.bookmarks import parse_lookback
 from tap_welkin.output import WelkinMessageWriter
@@ -170,8 +171,11 @@ def tap_problems(config: t.Mapping[str, t.Any]) -> t.Iterator[tuple[str, str]]:
 
 
 def main() -> None:
-    """The ``tap-welkin`` command: expected errors end in one line and exit code 1."""
-    run_cli(TapWelkin)
+    """The ``tap-welkin`` command: progress and a summary on stderr; expected errors end
+    in one line and exit code 1.
+    """
+    with progress.reporting(logging.getLogger(TapWelkin.name)):
+        run_cli(TapWelkin)
 
 
 SYNC_ORDER = {"users": 0, "patients": 1, "calendar_events": 2, "encounters": 3, "cdt_records": 4}

@@ -12,6 +12,7 @@ import logging
 import sys
 import typing as t
 
+import click
 from singer_sdk.exceptions import ConfigValidationError, RetriableAPIError
 
 from welkin_client.errors import WelkinAPIError, WelkinConnectionError
@@ -27,10 +28,21 @@ EXPECTED: tuple[type[Exception], ...] = (
 )
 
 
-def run_cli(plugin: type[PluginBase], expected: tuple[type[Exception], ...] = ()) -> None:
-    """Run ``plugin``'s singer-sdk command; end expected errors with one line, exit 1."""
+def run_cli(
+    plugin: type[PluginBase],
+    expected: tuple[type[Exception], ...] = (),
+    *,
+    extend: t.Callable[[click.Command], None] | None = None,
+) -> None:
+    """Run ``plugin``'s singer-sdk command; end expected errors with one line, exit 1.
+
+    ``extend`` may add options to the command first (target-welkin's ``--test``).
+    """
+    command: click.Command = plugin.cli
+    if extend is not None:
+        extend(command)
     try:
-        plugin.cli()
+        command()
     except (*EXPECTED, *expected) as exc:
         logger = logging.getLogger(plugin.name)
         lines = exc.errors if isinstance(exc, ConfigValidationError) and exc.errors else [exc]

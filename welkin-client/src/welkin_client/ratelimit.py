@@ -15,6 +15,7 @@ or under ``R`` despite jitter.
 from __future__ import annotations
 
 import hashlib
+import logging
 import math
 import random
 import threading
@@ -33,6 +34,9 @@ from pyrate_limiter import (
     SQLiteBucket,
 )
 from singer_sdk.exceptions import ConfigValidationError
+
+# pyrate-limiter logs each bucket it creates at INFO: noise in every run's log.
+logging.getLogger("pyrate_limiter").setLevel(logging.WARNING)
 
 BACKEND_SETTING = "rate_limit_backend_url"
 SQLITE_SCHEMES = frozenset({"sqlite"})
@@ -171,6 +175,10 @@ class Budget:
         """Release the backend connection."""
         with self._lock:
             self._bucket.close()
+
+
+# pyrate-limiter logs each bucket it creates at INFO: noise in every run's log.
+logging.getLogger("pyrate_limiter").setLevel(logging.WARNING)
 
 
 class RateBudget:
