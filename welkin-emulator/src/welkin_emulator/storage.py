@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -181,6 +181,7 @@ class Database:
     def write(self) -> Iterator[tuple[sqlite3.Connection, Clock]]:
         """A write transaction (``BEGIN IMMEDIATE``) with the database-wide clock."""
         conn = self.conn
+        self._local.after_commit = []
         conn.execute("BEGIN IMMEDIATE")
         try:
             clock = Clock(conn)
@@ -190,7 +191,15 @@ class Database:
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
+            self._local.after_commit = []
             raise
+        callbacks, self._local.after_commit = self._local.after_commit, []
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the current write transaction commits (never on rollback)."""
+        self._local.after_commit.append(callback)
 
     def close(self) -> None:
         """Close every connection opened so far."""

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from ..http import Router
-from . import audit, calendar, cdts, encounters, export, formations, patients, token, users
+from . import (
+    audit,
+    calendar,
+    cdts,
+    encounters,
+    export,
+    formations,
+    patients,
+    token,
+    users,
+    webhook_audit,
+)
 
 
 def build_router() -> Router:
@@ -16,6 +27,7 @@ def build_router() -> Router:
     token.register(r)
     users.register(r)
     audit.register(r)
+    webhook_audit.register(r)
     patients.register(r)
     cdts.register(r)
     encounters.register(r)
