@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-PACKAGES := welkin-client welkin-emulator tap-welkin target-welkin
+PACKAGES := welkin-client welkin-emulator tap-welkin target-welkin welkin-webhooks
 EDITABLES = $(foreach p,$(PACKAGES),$(if $(wildcard $(p)/pyproject.toml),-e ./$(p)))
 SOURCES   = $(foreach p,$(PACKAGES),$(wildcard $(p)/src $(p)/tap_welkin $(p)/target_welkin))
 

@@ -15,7 +15,7 @@ from welkin_client.config_check import check_config
 from welkin_client.http import WelkinClient
 from welkin_client.settings import connection_problems
 
-from tap_welkin import progress, sdk_compat, streams
+from tap_welkin import event_mode, progress, sdk_compat, streams
 from tap_welkin.auth import WelkinAuthenticator, build_authenticator
 from tap_welkin.bookmarks import parse_lookback
 from tap_welkin.output import WelkinMessageWriter
@@ -85,6 +85,7 @@ class TapWelkin(Tap):
             title="CDTs",
             description="Machine names of the CDTs to discover (default: every CDT).",
         ),
+        *event_mode.SETTINGS,
     ).to_dict()
 
     def __init__(self, *, validate_config: bool = True, **kwargs: t.Any) -> None:
@@ -121,6 +122,12 @@ class TapWelkin(Tap):
         """The authenticator shared by every stream."""
         return build_authenticator(self.welkin.tokens)
 
+    @cached_property
+    def event_run(self) -> event_mode.EventRun | None:
+        """The events of this run when ``event_log_url`` is set (event mode), else None."""
+        url = self.config.get("event_log_url")
+        return event_mode.EventRun(self, str(url)) if url else None
+
     @property
     @override
     def streams(self) -> dict[str, Stream]:
@@ -140,14 +147,17 @@ class TapWelkin(Tap):
     @override
     def discover_streams(self) -> list[Stream]:
         parse_lookback(self.config.get("lookback_window"))  # fail early on a bad value
-        cdt_parent = streams.CdtRecordsStream(self)
+        kinds = streams if self.event_run is None else event_mode  # event mode: its own reads
+        cdt_parent = kinds.CdtRecordsStream(self)
         found: list[Stream] = [
-            streams.PatientsStream(self),
-            streams.UsersStream(self),
-            streams.EncountersStream(self),
-            streams.CalendarEventsStream(self),
+            kinds.PatientsStream(self),
+            kinds.UsersStream(self),
+            kinds.EncountersStream(self),
+            kinds.CalendarEventsStream(self),
             cdt_parent,
         ]
+        if event_mode.skips_formation(self):
+            return found
         cdts = self.welkin.request("GET", "formations/current/cdts").json()
         names = [str(c["name"]) for c in cdts]
         wanted = set(self.config.get("cdts") or names)
@@ -155,8 +165,8 @@ class TapWelkin(Tap):
             self.logger.warning("CDT %r from the cdts setting is not in the formation.", missing)
         for cdt in sorted(cdts, key=lambda c: str(c["name"])):
             if cdt["name"] in wanted:
-                name = streams.cdt_stream_name(cdt["name"], names)
-                found.append(streams.CdtStream(self, cdt, name))
+                name = kinds.cdt_stream_name(cdt["name"], names)
+                found.append(kinds.CdtStream(self, cdt, name))
         return found
 
 

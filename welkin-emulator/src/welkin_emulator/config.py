@@ -20,6 +20,8 @@ from typing import Any
 
 import orjson
 
+from .webhooks import hooks_from_config
+
 DEFAULT_TENANT = "demo"
 DEFAULT_INSTANCE = "sandbox"
 DEFAULT_CLIENT = "DEMOCLIENT"
@@ -57,6 +59,8 @@ class EmulatorConfig:
     """Everything the server needs to know about who may call it."""
 
     tenants: dict[str, Tenant] = field(default_factory=dict)
+    #: Webhook definitions (``welkin_emulator.webhooks``), as given in the config JSON.
+    webhooks: list[dict[str, Any]] = field(default_factory=list)
 
     def client(self, tenant: str, name: str) -> ApiClient | None:
         """Return the API client ``name`` of ``tenant``, or None."""
@@ -121,6 +125,8 @@ def config_from_dict(data: dict[str, Any]) -> EmulatorConfig:
             export = bool(c.get("exportAllowed", c.get("export", True)))
             tenant.clients[cname] = ApiClient(name, cname, secret, export)
         cfg.tenants[name] = tenant
+    cfg.webhooks = list(data.get("webhooks") or [])
+    hooks_from_config(cfg.webhooks)  # a bad definition fails at start-up
     return cfg
 
 

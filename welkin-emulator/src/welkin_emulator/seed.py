@@ -257,7 +257,7 @@ def seed_database(
             "encounter_events",
             "audit_events",
             "items",
-            "webhook_audit",
+            "webhook_deliveries",
         ):
             conn.execute(f"DELETE FROM {table} WHERE tenant=? AND instance=?", (tenant, instance))  # noqa: S608 - table/column names are constants
         # Bulk loading into unindexed tables and indexing once at the end is several times
@@ -295,8 +295,8 @@ def seed_database(
             counts["patients"] += len(patient_rows)
             conn.executemany(_INSERTS["patients"], patient_rows)
         hooks = seed_webhooks(care, patient_ids, max(20, patients // 10))
-        conn.executemany("INSERT INTO webhook_audit(tenant, instance, sent_at, body) "
-                         "VALUES(?,?,?,?)", hooks)  # fmt: skip
+        conn.executemany("INSERT INTO webhook_deliveries(tenant, instance, status, sent_at, body) "
+                         "VALUES(?,?,?,?,?)", hooks)  # fmt: skip
         counts["webhook deliveries"] = len(hooks)
         for _name, sql in indexes:
             conn.execute(sql)

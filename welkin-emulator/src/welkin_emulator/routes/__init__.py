@@ -19,6 +19,7 @@ from . import (
     programs,
     token,
     users,
+    webhook_audit,
 )
 
 
@@ -32,6 +33,7 @@ def build_router() -> Router:
     token.register(r)
     users.register(r)
     audit.register(r)
+    webhook_audit.register(r)
     patients.register(r)
     cdts.register(r)
     encounters.register(r)

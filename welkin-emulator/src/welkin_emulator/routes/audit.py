@@ -27,6 +27,7 @@ from ..http import Ctx, Reply, Router, raw_reply
 from ..pages import meta_info_page
 from ..records import audit_name
 from ..timeutil import normalize_instant
+from ..webhooks import notify_write
 from .common import fetch_page
 
 RELATIONS = {
@@ -82,6 +83,7 @@ def record_event(
         (ctx.tenant, ctx.instance, entity, subtype, event["patientId"], cdt_name, sent_at,
          orjson.dumps(event).decode()),
     )  # fmt: skip
+    notify_write(ctx, subtype, patient.get("id") if patient else None, record, cdt_name)
 
 
 def _instant(ctx: Ctx, name: str) -> str | None:
