@@ -19,7 +19,7 @@ from welkin_client.errors import WelkinAPIError, WelkinAuthError, WelkinForbidde
 from target_welkin.client import ResourceApi
 from target_welkin.limits import check_record, shown_key
 from target_welkin.payload import FieldSpec, normalize
-from target_welkin.reasons import patient_reference, schema_mismatch
+from target_welkin.reasons import field_names, patient_reference, schema_mismatch
 from target_welkin.references import (
     NO_REFERENCES,
     PLANNED,
@@ -229,8 +229,9 @@ class WelkinSink(WriteFlow, Sink):
                 continue
             spec = self.fields.get(name)
             if spec is None:
+                shown = field_names([name])  # the name comes from the record: maybe unprintable
                 raise RecordRejected(
-                    f"field '{name}': not a writable field of Welkin {self.resource}",
+                    f"field '{shown}': not a writable field of Welkin {self.resource}",
                     operation=Operation.VALIDATE,
                     error_code=Code.UNKNOWN_FIELD,
                     invalid=True,
