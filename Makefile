@@ -65,7 +65,7 @@ test: lint meltano orchestration
 demo: venv meltano
 	PATH=$(CURDIR)/$(MELTANO_VENV)/bin:$$PATH $(BIN)/python scripts/demo.py
 
-bench: venv meltano orchestration
+bench: venv
 	$(BIN)/python bench/run_all.py
 
 readme: venv

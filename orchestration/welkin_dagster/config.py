@@ -60,6 +60,10 @@ def _name(kind: str, value: object) -> str:
     return value
 
 
+def _env(data: dict[str, Any] | None) -> dict[str, str]:
+    return {str(k): str(v) for k, v in ((data or {}).get("env") or {}).items()}
+
+
 def _workers(data: dict[str, Any]) -> tuple[Worker, ...]:
     groups: dict[str, Any] = data.get("groups") or {}
     instances: dict[str, Any] = data.get("instances") or {}
@@ -67,7 +71,8 @@ def _workers(data: dict[str, Any]) -> tuple[Worker, ...]:
         raise ValueError("workers.yml needs at least one group and one instance")
     workers = []
     for instance, spec in instances.items():
-        env = {str(k): str(v) for k, v in ((spec or {}).get("env") or {}).items()}
+        # Every worker's settings, then its instance's.
+        env = {**_env(data), **_env(spec)}
         for group, select in groups.items():
             selection = tuple(str(s) for s in select)
             workers.append(

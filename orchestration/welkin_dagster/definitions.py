@@ -1,13 +1,13 @@
 """The Dagster definitions: one op per worker, one job running them in parallel, a schedule."""
 
-from __future__ import annotations
-
 from dagster import (
     Backoff,
     DefaultScheduleStatus,
     Definitions,
     Failure,
+    In,
     JobDefinition,
+    Nothing,
     OpDefinition,
     OpExecutionContext,
     RetryPolicy,
@@ -18,9 +18,26 @@ from dagster import (
 )
 
 from welkin_dagster.config import Plan, Worker, load_plan
-from welkin_dagster.meltano_run import WorkerFailed, run_worker
+from welkin_dagster.meltano_run import WorkerFailed, run_worker, upgrade_system_database
 
 JOB_NAME = "welkin_sync"
+
+
+def setup_op(plan: Plan) -> OpDefinition:
+    """Migrate the shared state backend once, before any worker starts."""
+
+    @op(
+        name="prepare_state_backend",
+        description="meltano upgrade database: the shared system database, before the workers",
+        retry_policy=RetryPolicy(max_retries=plan.retries, delay=plan.retry_delay_seconds),
+    )
+    def prepare(context: OpExecutionContext) -> None:
+        try:
+            upgrade_system_database(plan, context.log)
+        except WorkerFailed as exc:
+            raise Failure(str(exc), allow_retries=True) from None
+
+    return prepare
 
 
 def worker_op(plan: Plan, worker: Worker) -> OpDefinition:
@@ -33,6 +50,7 @@ def worker_op(plan: Plan, worker: Worker) -> OpDefinition:
             max_retries=plan.retries, delay=plan.retry_delay_seconds, backoff=Backoff.LINEAR
         ),
         tags={"welkin/instance": worker.instance, "welkin/group": worker.group},
+        ins={"ready": In(Nothing)},
     )
     def sync(context: OpExecutionContext) -> None:
         try:
@@ -47,6 +65,7 @@ def worker_op(plan: Plan, worker: Worker) -> OpDefinition:
 
 def build_job(plan: Plan) -> JobDefinition:
     """Every worker of ``plan`` as independent ops, at most ``max_concurrent`` at once."""
+    prepare = setup_op(plan)
     ops = [worker_op(plan, worker) for worker in plan.workers]
 
     @job(
@@ -55,8 +74,9 @@ def build_job(plan: Plan) -> JobDefinition:
         executor_def=multiprocess_executor.configured({"max_concurrent": plan.max_concurrent}),
     )
     def welkin_sync() -> None:
+        ready = prepare()
         for sync in ops:
-            sync()
+            sync(ready)
 
     return welkin_sync
 

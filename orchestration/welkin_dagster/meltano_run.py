@@ -75,29 +75,23 @@ def environment(plan: Plan, worker: Worker) -> dict[str, str]:
     }
 
 
-def run_worker(plan: Plan, worker: Worker, log: Logger) -> float:
-    """Run ``worker`` to the end; its output goes to ``<log_dir>/<worker>.log``.
-
-    Returns the wall time in seconds.
+def _run(plan: Plan, name: str, argv: list[str], env: dict[str, str], log: Logger) -> float:
+    """Run ``argv`` to the end, output to ``<log_dir>/<name>.log``; the wall time in seconds.
 
     Raises:
-        WorkerFailed: `meltano run` exited non-zero (the op's retry policy runs it again).
+        WorkerFailed: it exited non-zero.
     """
     plan.log_dir.mkdir(parents=True, exist_ok=True)
-    log_file = plan.log_dir / f"{worker.name}.log"
+    log_file = plan.log_dir / f"{name}.log"
     started = time.monotonic()
-    log.info(f"meltano run for {worker.name}; log: {log_file}")
+    log.info(f"{name}: {' '.join(argv[1:])}; log: {log_file}")
     with log_file.open("a") as sink:
-        sink.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(command(plan, worker))}\n")
+        sink.write(f"--- {time.strftime('%Y-%m-%dT%H:%M:%S')} {' '.join(argv)}\n")
         sink.flush()
         proc = subprocess.Popen(
-            command(plan, worker),
-            cwd=plan.project_dir,
-            env=environment(plan, worker),
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
+            argv, cwd=plan.project_dir, env=env, stdin=subprocess.DEVNULL, stdout=sink,
             stderr=subprocess.STDOUT,
-        )
+        )  # fmt: skip
         try:
             code = proc.wait()
         finally:
@@ -107,7 +101,31 @@ def run_worker(plan: Plan, worker: Worker, log: Logger) -> float:
                 proc.wait(timeout=30)
     elapsed = time.monotonic() - started
     if code != 0:
-        msg = f"meltano run for worker {worker.name} exited {code} after {elapsed:.0f} s"
+        msg = f"{argv[1:3]} for {name} exited {code} after {elapsed:.0f} s"
         raise WorkerFailed(msg)
-    log.info(f"worker {worker.name} done in {elapsed:.1f} s")
+    log.info(f"{name} done in {elapsed:.1f} s")
     return elapsed
+
+
+def run_worker(plan: Plan, worker: Worker, log: Logger) -> float:
+    """Run ``worker``'s `meltano run` to the end; the wall time in seconds.
+
+    Raises:
+        WorkerFailed: `meltano run` exited non-zero (the op's retry policy runs it again).
+    """
+    return _run(plan, worker.name, command(plan, worker), environment(plan, worker), log)
+
+
+def upgrade_system_database(plan: Plan, log: Logger) -> float:
+    """Create or migrate Meltano's system database (the state backend) once, before the workers.
+
+    Workers that all found an empty database would each run the migrations at once and
+    collide.
+
+    Raises:
+        WorkerFailed: `meltano upgrade database` exited non-zero.
+    """
+    setup = Worker(instance="setup", group="database", select=())
+    env = {**environment(plan, setup)}
+    argv = [plan.meltano_bin, "--environment", plan.environment, "upgrade", "database"]
+    return _run(plan, setup.name, argv, env, log)

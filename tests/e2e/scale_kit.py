@@ -14,14 +14,13 @@ def pg_url(pg: PostgresServer, *, driver: str = "") -> str:
 
 
 def warehouse_env(pg: PostgresServer) -> dict[str, str]:
-    """target-postgres into ``pg`` (schema ``welkin``), upserting by key."""
+    """target-postgres into ``pg`` (schema ``welkin``)."""
     return {
         "TARGET_POSTGRES_HOST": "127.0.0.1",
         "TARGET_POSTGRES_PORT": str(pg.port),
         "TARGET_POSTGRES_USER": pg.user,
         "TARGET_POSTGRES_PASSWORD": pg.password,
         "TARGET_POSTGRES_DATABASE": pg.database,
-        "TARGET_POSTGRES_LOAD_METHOD": "upsert",
     }
 
 
