@@ -149,4 +149,4 @@ def test_meltano_yml_agrees_with_the_hub_definition(plugin: str) -> None:
 
 def test_meltano_yml_gives_each_plugin_a_test_command() -> None:
     for plugin in ("tap-welkin", "target-welkin"):
-        assert meltano_plugin(plugin)["commands"]["test"]["args"] == "--test"
+        assert meltano_plugin(plugin)["commands"]["test"]["args"] == "--config ENV --test"

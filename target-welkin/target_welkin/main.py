@@ -12,6 +12,24 @@ from target_welkin.settings import ConfigurationError, RejectRatioExceeded
 from target_welkin.target import TargetWelkin
 
 
+def _nested(value: t.Any) -> t.Any:  # noqa: ANN401 - any setting's value
+    """``{"a.b": 1}`` as ``{"a": {"b": 1}}``: how Meltano's environment spells nested settings.
+
+    ``meltano test`` passes settings only as environment variables (``--config ENV``),
+    where an object setting such as ``streams`` arrives with dotted keys.
+    """
+    if not isinstance(value, dict) or not any("." in str(key) for key in value):
+        return value
+    nested: dict[str, t.Any] = {}
+    for key, item in value.items():
+        *parents, leaf = str(key).split(".")
+        level = nested
+        for parent in parents:
+            level = level.setdefault(parent, {})
+        level[leaf] = item
+    return nested
+
+
 def connection_test(ctx: click.Context, _param: click.Parameter, value: bool) -> None:  # noqa: FBT001 - click's callback signature
     """``--test``: check every setting, fetch a token and read the instance's CDT formation.
 
@@ -20,10 +38,13 @@ def connection_test(ctx: click.Context, _param: click.Parameter, value: bool) ->
     if not value:
         return
     given: t.Any = ctx.params.get("config")  # singer-sdk's parsed --config files
+    config = dict(getattr(given, "config", None) or {})
+    if getattr(given, "parse_env", False):
+        config.update(
+            TargetWelkin(config=dict(config), parse_env_config=True, validate_config=False).config
+        )
     target = TargetWelkin(
-        config=dict(getattr(given, "config", None) or {}),
-        parse_env_config=bool(getattr(given, "parse_env", False)),
-        validate_config=True,
+        config={name: _nested(value) for name, value in config.items()}, validate_config=True
     )
     target.writer.check_credentials()
     cdts = len(target.writer.cdt_formations())

@@ -9,6 +9,7 @@ range, format) and never from the value.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 import typing as t
@@ -116,13 +117,30 @@ def _walk_formats(
             yield name, DATETIME_EXPECTED
 
 
+def _numbers_from_text(config: dict[str, t.Any], schema: Mapping[str, t.Any]) -> dict[str, t.Any]:
+    """``config`` with numeric text of ``number`` settings read as numbers.
+
+    singer-sdk's ``--config ENV`` (what ``meltano test`` and ``meltano invoke`` can pass)
+    converts integer and boolean variables but leaves numbers as text; the plugins read
+    these settings with ``float()``, so numeric text is as good as a number.
+    """
+    for name, prop in (schema.get("properties") or {}).items():
+        value = config.get(name)
+        declared = prop.get("type") if isinstance(prop, dict) else None
+        types = [declared] if isinstance(declared, str) else list(declared or [])
+        if isinstance(value, str) and "number" in types and "string" not in types:
+            with contextlib.suppress(ValueError):  # else reported as not a number
+                config[name] = float(value)
+    return config
+
+
 def problems(
     config: Mapping[str, t.Any],
     schema: Mapping[str, t.Any],
     checks: Iterable[Check] = (),
 ) -> list[str]:
     """One message per bad setting (first problem of each), in setting order."""
-    config = dict(config)  # a plugin's config is a read-only mapping, not a dict
+    config = _numbers_from_text(dict(config), schema)
     found: dict[str, str] = {}
     validator = jsonschema.Draft7Validator(schema)
     for error in sorted(validator.iter_errors(config), key=lambda e: list(e.absolute_path)):
