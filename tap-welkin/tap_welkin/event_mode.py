@@ -127,12 +127,19 @@ class EventRun:
         latest: dict[str, LogEvent] = {}
         for event in events:
             latest[event.source_id] = event  # many pings, one pull
+        touched, before = len(latest), dict(self.stats)
         if latest and self._export_is_cheaper(stream, list(latest.values())):
             yield from self._export_delta(stream, latest)
         for event in latest.values():
             record = self._get(stream, event)
             if record is not None:
                 yield record
+        if touched:
+            stream.logger.info(
+                "Stream '%s' (event mode): %d resource(s) touched, %d export read(s), "
+                "%d pulled by id, %d gone.", stream.name, touched,
+                *(self.stats[k] - before[k] for k in ("export_reads", "by_id", "not_found")),
+            )  # fmt: skip
 
     def finish(self, stream: WelkinStream) -> None:
         """Move the stream's cursor to the head read at start (after its records)."""
