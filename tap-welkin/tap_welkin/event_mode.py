@@ -8,8 +8,9 @@ point replays its events next time: at least once, and targets upsert on ``id``.
 
 How a stream pulls, by cost in requests: one ``GET`` per distinct touched resource, or the
 export delta (``export/{TYPE}`` from the oldest event's receipt, minus ``event_clock_skew``)
-when its estimated pages are fewer. After an export delta, touched resources it did not
-return (a ping delayed past the skew) are pulled by id, so every touched resource is emitted.
+when its estimated pages are fewer; of the delta only touched resources are emitted. Touched
+resources it did not return (a ping delayed past the skew) are then pulled by id, so every
+touched resource is emitted whatever the clocks say.
 A resource deleted since its ping answers 404 and is skipped.
 
 A stream with no new events sends nothing; a run with no new events at all does not even look
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import sys
 import typing as t
 
@@ -46,6 +48,7 @@ if t.TYPE_CHECKING:
 
 Record = dict[str, t.Any]
 CURSOR_KEY = "event_seq"
+_SEGMENT = re.compile(r"^[A-Za-z0-9_\-]{1,128}$")
 #: Which stream carries which webhook entity.
 STREAM_ENTITIES: Mapping[str, frozenset[str]] = {
     "patients": frozenset({"PATIENT"}),
@@ -57,8 +60,13 @@ STREAM_ENTITIES: Mapping[str, frozenset[str]] = {
 
 
 def resource_path(event: LogEvent) -> tuple[str, bool] | None:
-    """``(path, admin)`` of the single-resource GET of an event's resource; None if unknown."""
+    """``(path, admin)`` of the single-resource GET of an event's resource; None if unknown.
+
+    Every id and name goes into a path segment, so each must be a plain segment.
+    """
     sid, pid = event.source_id, event.patient_id
+    if not all(_SEGMENT.match(v) for v in (sid, pid, event.source_name) if v is not None):
+        return None
     paths = {
         "PATIENT": f"patients/{sid}",
         "CALENDAR": f"calendar/events/{sid}",
@@ -95,7 +103,7 @@ class EventRun:
             for e in self.reader.read(self.floor, self.head)
             if (e.tenant or scope[0], e.instance or scope[1]) == scope
         ]
-        self.skew = dt.timedelta(seconds=float(tap.config.get("event_clock_skew") or 300))
+        self.skew = dt.timedelta(seconds=float(tap.config.get("event_clock_skew") or 60))
         self.stats = {"by_id": 0, "export_reads": 0, "not_found": 0}
 
     def pending(self, stream: WelkinStream) -> list[LogEvent]:
@@ -119,12 +127,19 @@ class EventRun:
         latest: dict[str, LogEvent] = {}
         for event in events:
             latest[event.source_id] = event  # many pings, one pull
+        touched, before = len(latest), dict(self.stats)
         if latest and self._export_is_cheaper(stream, list(latest.values())):
             yield from self._export_delta(stream, latest)
         for event in latest.values():
             record = self._get(stream, event)
             if record is not None:
                 yield record
+        if touched:
+            stream.logger.info(
+                "Stream '%s' (event mode): %d resource(s) touched, %d export read(s), "
+                "%d pulled by id, %d gone.", stream.name, touched,
+                *(self.stats[k] - before[k] for k in ("export_reads", "by_id", "not_found")),
+            )  # fmt: skip
 
     def finish(self, stream: WelkinStream) -> None:
         """Move the stream's cursor to the head read at start (after its records)."""
@@ -144,9 +159,10 @@ class EventRun:
         try:
             items = t.cast("Iterable[Record]", stream.export_items(Bound(since)))  # type: ignore[attr-defined]
             for item in items:
-                latest.pop(str(item.get("id")), None)
-                yield item
-        except WelkinExportForbidden:
+                # Only touched resources: others changed too have their own (later) events.
+                if latest.pop(str(item.get("id")), None) is not None:
+                    yield item
+        except (WelkinExportForbidden, WelkinNotFound):
             stream.logger.warning("Export API not available; pulling touched resources by id.")
 
     def _get(self, stream: WelkinStream, event: LogEvent) -> Record | None:
@@ -271,7 +287,7 @@ SETTINGS = (
     th.Property(
         "event_clock_skew",
         th.IntegerType,
-        default=300,
+        default=60,
         title="Event clock skew",
         description=(
             "Event mode: seconds an export delta starts before the oldest event's receipt."

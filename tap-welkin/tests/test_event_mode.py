@@ -166,3 +166,25 @@ def test_missing_event_log_is_one_clear_line(
     assert out.returncode != 0
     assert "event_log_url: no event log there yet" in out.stderr
     assert str(tmp_path) not in out.stderr and "Traceback" not in out.stderr
+
+
+def test_ids_go_into_paths_only_as_plain_segments() -> None:
+    import datetime as dt
+
+    from tap_welkin.event_log import LogEvent
+    from tap_welkin.event_mode import resource_path
+
+    def event(entity: str, sid: str, name: str | None = None) -> LogEvent:
+        now = dt.datetime.now(dt.timezone.utc)
+        return LogEvent(1, now, "demo", "sandbox", entity, f"{entity}_UPDATED", sid, name, "p-1")
+
+    assert resource_path(event("CDT", "r-1", "allergies")) == (
+        "patients/p-1/cdts/allergies/r-1",
+        False,
+    )
+    assert resource_path(event("ENCOUNTER", "e-1")) == ("patients/p-1/encounters/e-1", False)
+    assert resource_path(event("CALENDAR", "c-1")) == ("calendar/events/c-1", False)
+    assert resource_path(event("USER_APP_ACCESS", "u-1")) == ("users/u-1", True)
+    assert resource_path(event("CDT", "r-1", "..")) is None
+    assert resource_path(event("PATIENT", "../admin")) is None
+    assert resource_path(event("TASK", "t-1")) is None

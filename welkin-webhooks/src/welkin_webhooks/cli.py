@@ -9,8 +9,11 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import signal
 import socket
 import sys
+import threading
+import time
 from collections.abc import Sequence
 
 import uvicorn
@@ -48,6 +51,22 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+def die_with_parent() -> None:
+    """SIGTERM this process once the process named by ``$WELKIN_WEBHOOKS_PARENT_PID`` is gone
+    (set by ``welkin_webhooks.testing``: a crashed test run leaves no orphan receiver).
+    """
+    parent = os.environ.get("WELKIN_WEBHOOKS_PARENT_PID", "")
+    if not parent.isdigit():
+        return
+
+    def watch() -> None:
+        while os.getppid() == int(parent):
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``welkin-webhooks`` console script."""
     args = _parser().parse_args(argv)
@@ -66,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"welkin-webhooks: cannot open the event log: {type(exc).__name__}", file=sys.stderr)
         return 2
     app = build_app(event_log, args.header, secret)
+    die_with_parent()
     family = socket.AF_INET6 if ":" in args.host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)

@@ -45,7 +45,8 @@ class ReceiverProcess:
 
     def start(self, timeout: float = 20.0) -> ReceiverProcess:
         """Start and wait for the listening line."""
-        env = {**os.environ, SECRET_ENV: self.secret}
+        env = {**os.environ, SECRET_ENV: self.secret,
+               "WELKIN_WEBHOOKS_PARENT_PID": str(os.getpid())}  # fmt: skip
         cmd = [sys.executable, "-m", "welkin_webhooks", "serve", "--host", "127.0.0.1",
                "--port", str(self.port), "--event-log", self.event_log,
                "--header", self.header]  # fmt: skip
