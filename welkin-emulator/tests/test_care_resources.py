@@ -180,3 +180,29 @@ def test_work_hours_accept_the_older_parameter_name(api: Api) -> None:
     assert by_old == [everyone[0]]
     bad = api.get("calendar/work-hours", params={"psmIds": one})
     assert bad.status_code == 400 and bad.json()[0]["details"]["field"] == "from"
+
+
+# export type → the per-patient list a client falls back to when export is refused
+FALLBACKS = {
+    "ASSESSMENT": ("assessment-records", "content"),
+    "SMS": ("sms", "content"),
+    "EMAIL": ("emails", "content"),
+    "VOICE_CALL": ("voice-calls", "content"),
+    "TASK": ("tasks", "data"),
+    "PATIENT_CONTACT": ("contacts", "data"),
+}
+
+
+@pytest.mark.parametrize("export_type", sorted(FALLBACKS))
+def test_per_patient_lists_hold_what_the_export_holds(api: Api, export_type: str) -> None:
+    exported = api.get(f"export/{export_type}", params={"pageSize": 1000}).json()["data"]
+    by_patient: dict[str, set[str]] = {}
+    for item in exported:
+        by_patient.setdefault(item["patientId"], set()).add(item["id"])
+    path, key = FALLBACKS[export_type]
+    for pid in sorted(by_patient)[:5]:
+        body = api.get(f"patients/{pid}/{path}", params={"size": 1000}).json()
+        listed = {item["id"]: item for item in body[key]}
+        assert set(listed) >= by_patient[pid]
+        one = next(iter(by_patient[pid]))
+        assert api.get(f"patients/{pid}/{path}/{one}").json() == listed[one]
