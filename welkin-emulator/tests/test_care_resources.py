@@ -17,7 +17,7 @@ EXPORTS = {
     **{
         t: ("items", t)
         for t in ("ASSESSMENT", "EMAIL", "SMS", "TASK", "VOICE_CALL", "ENCOUNTER_COMMENT",
-                  "CARE_PLAN", "PATIENT_PROGRAM", "CHAT_MESSAGE", "PATIENT_CONTACT")
+                  "CARE_PLAN", "GOAL", "PATIENT_PROGRAM", "CHAT_MESSAGE", "PATIENT_CONTACT")
     },
 }  # fmt: skip
 
