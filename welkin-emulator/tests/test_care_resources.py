@@ -206,3 +206,14 @@ def test_per_patient_lists_hold_what_the_export_holds(api: Api, export_type: str
         assert set(listed) >= by_patient[pid]
         one = next(iter(by_patient[pid]))
         assert api.get(f"patients/{pid}/{path}/{one}").json() == listed[one]
+
+
+def test_contacts_can_be_added_and_are_audited(api: Api) -> None:
+    pid = api.new_patient()["id"]
+    r = api.post(f"patients/{pid}/contacts", {"firstName": "Robin", "relation": "SPOUSE"})
+    assert r.status_code == 200 and r.json()["updatedAt"]
+    listed = api.get(f"patients/{pid}/contacts").json()["data"]
+    assert listed == [r.json()]
+    assert _subtypes(api, pid)[-1] == ("CONTACT", None, "PATIENT_CONTACT_CREATED")
+    bad = api.post(f"patients/{pid}/contacts", {"firstName": "A", "nickname": "B"})
+    assert bad.status_code == 400 and bad.json()[0]["details"]["field"] == "nickname"
