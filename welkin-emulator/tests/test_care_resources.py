@@ -217,3 +217,23 @@ def test_contacts_can_be_added_and_are_audited(api: Api) -> None:
     assert _subtypes(api, pid)[-1] == ("CONTACT", None, "PATIENT_CONTACT_CREATED")
     bad = api.post(f"patients/{pid}/contacts", {"firstName": "A", "nickname": "B"})
     assert bad.status_code == 400 and bad.json()[0]["details"]["field"] == "nickname"
+
+
+def test_calendar_and_user_writes_are_audited(api: Api) -> None:
+    host = api.active_user()
+    pid = api.new_patient()["id"]
+    ev = api.post("calendar/events", {
+        "startDateTime": "2030-01-01T10:00:00.000Z", "endDateTime": "2030-01-01T11:00:00.000Z",
+        "hostId": host["id"], "participants": [{"participantId": host["id"]},
+                                               {"participantId": pid, "participantRole": "patient"}],
+    }).json()  # fmt: skip
+    api.patch(f"calendar/events/{ev['id']}", {"eventTitle": "Check-in"})
+    api.delete(f"calendar/events/{ev['id']}")
+    assert _subtypes(api, pid)[1:] == [
+        ("CALENDAR", None, f"CALENDAR_EVENT_{op}") for op in ("CREATED", "UPDATED", "DELETED")
+    ]
+    user = api.post("admin/users", {"username": "audited-user", "email": "a@example.com"}).json()
+    api.patch("admin/users/audited-user", {"firstName": "Audi"})
+    events = api.get("admin/audit-data", params={"entity": "USER", "size": 1000}).json()["data"]
+    mine = [e["eventSubtype"] for e in events if e["record"]["id"] == user["id"]]
+    assert mine == ["USER_CREATED", "USER_UPDATED"]
