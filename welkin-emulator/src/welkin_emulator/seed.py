@@ -246,8 +246,8 @@ def _seed_patients(  # noqa: PLR0917
         counts["patients"] += len(patient_rows)
         conn.executemany(_INSERTS["patients"], patient_rows)
     hooks = seed_webhooks(care, patient_ids, max(20, patients // 10))
-    conn.executemany("INSERT INTO webhook_audit(tenant, instance, sent_at, body) "
-                     "VALUES(?,?,?,?)", hooks)  # fmt: skip
+    conn.executemany("INSERT INTO webhook_deliveries(tenant, instance, status, sent_at, body) "
+                     "VALUES(?,?,?,?,?)", hooks)  # fmt: skip
     counts["webhook deliveries"] = len(hooks)
 
 
@@ -290,7 +290,7 @@ def seed_database(
             "encounter_events",
             "audit_events",
             "items",
-            "webhook_audit",
+            "webhook_deliveries",
         ):
             conn.execute(f"DELETE FROM {table} WHERE tenant=? AND instance=?", (tenant, instance))  # noqa: S608 - table/column names are constants
         # Bulk loading into unindexed tables and indexing once at the end is several times
