@@ -103,6 +103,7 @@ def run(patients: int | None = None) -> BenchResult:  # noqa: PLR0914 - one tabl
     """The six runs and the table of issue 12's figures."""
     patients = patients or common.scaled(DEFAULT_PATIENTS, minimum=50)
     work = common.WORK
+    work.mkdir(parents=True, exist_ok=True)
     db = work / "target-index.db"
     _clean(db)
     state, fresh = work / "target-index-state", work / "target-index-fresh"

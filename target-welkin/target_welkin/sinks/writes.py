@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from welkin_client.errors import WelkinAPIError, WelkinNotFound, WelkinRejected
 from welkin_client.pagination import export_updated_at
 
+from target_welkin.claims import FOUND, STALE
 from target_welkin.client import Attempts, ResourceApi
 from target_welkin.decision import Action, changed_fields, decide
 from target_welkin.index import identities
@@ -256,7 +257,15 @@ class WriteFlow:
                 operation=Operation.CREATE,
                 error_code=Code.MISSING_KEY,
             )
-        if not self.run.claims.wait_for(self.resource, keys):
+        claimed = self.run.claims.wait_for(self.resource, keys)
+        landed = self.find_by_keys(prepared, parent_id) if claimed == STALE else {}
+        if len(landed) > 1:
+            self.run.claims.release(self.resource, keys)
+            raise self._ambiguous(prepared, len(landed))
+        if landed:  # the create of a process that died landed: map it
+            self.run.idmap.record(self.resource, keys, next(iter(landed)), parent_id=parent_id)
+        if claimed == FOUND or landed:
+            self.run.claims.release(self.resource, keys)
             self.upsert(prepared, payload, parent_id)  # another process made it: match it now
             return
         body = plain({k: v for k, v in payload.items() if k not in self.patch_only})
