@@ -22,7 +22,12 @@ from target_welkin.index import IndexSpec, MatchIndex
 from target_welkin.rejects import RecordRejected, Reject, RejectsFile
 from target_welkin.resolver import Deferred, ReferenceResolver
 from target_welkin.scheduler import KeyedScheduler
-from target_welkin.settings import ConfigurationError, StreamRoute, make_route
+from target_welkin.settings import (
+    ConfigurationError,
+    RejectRatioExceeded,
+    StreamRoute,
+    make_route,
+)
 from target_welkin.summary import RunSummary
 from target_welkin.writers import DryRunWrites, LiveWrites, Writes
 
@@ -46,6 +51,7 @@ class RunContext:
         self._lock = threading.Lock()
         self._started = False
         self._routes: dict[str, StreamRoute] = {}
+        self.matching: dict[str, str] = {}
 
     # -- settings ------------------------------------------------------------------------------
 
@@ -200,7 +206,32 @@ class RunContext:
             self.index.refresh()
 
     def close(self) -> None:
-        """Close what this run opened."""
+        """Close what this run opened (the match index's description is kept)."""
+        self.matching = self.index.describe() if self.opened("index") else {}
         for name in ("scheduler", "connection", "idmap", "rejects"):
             if self.opened(name):
                 self.__dict__.pop(name).close()
+
+    def report(self, max_reject_ratio: float) -> None:
+        """Log the summary (counts only) and how Welkin was read; apply ``max_reject_ratio``.
+
+        Raises:
+            RejectRatioExceeded: more records were rejected than allowed.
+        """
+        summary = self.summary
+        self.logger.info("Run summary: %s", summary.to_json())
+        if self.matching:
+            self.logger.info("Match index (how Welkin was read per resource): %s", self.matching)
+        if self.dry_run:
+            plan = {
+                stream: {k: c[k] for k in ("would_create", "would_update", "would_delete")}
+                for stream, c in summary.as_dict().items()
+            }
+            self.logger.info("Dry run plan (nothing was written): %s", plan)
+        bad, total = summary.total("rejected", "invalid"), summary.records()
+        if total and bad / total > max_reject_ratio:
+            msg = (
+                f"{bad} of {total} records were rejected ({bad / total:.0%}), more than "
+                f"max_reject_ratio {max_reject_ratio:g}; see the rejects file"
+            )
+            raise RejectRatioExceeded(msg)

@@ -19,7 +19,7 @@ from target_welkin.context import RunContext
 from target_welkin.reader import DEFAULT_MAX_LINE_BYTES, MalformedLine, WelkinMessageReader
 from target_welkin.rejects import Code, Operation, RecordRejected
 from target_welkin.sdk_compat import CompatTarget, Handle, Message
-from target_welkin.settings import CONFIG_SCHEMA, RejectRatioExceeded
+from target_welkin.settings import CONFIG_SCHEMA
 from target_welkin.sinks import (
     CalendarEventsSink,
     CdtRecordsSink,
@@ -200,26 +200,8 @@ class TargetWelkin(CompatTarget):
             self._log_stopped()
             raise
         finally:
-            matching = self.run.index.describe() if self.run.opened("index") else {}
             self.run.close()
-        summary = self.run.summary
-        self.logger.info("Run summary: %s", summary.to_json())
-        if matching:
-            self.logger.info("Match index (how Welkin was read per resource): %s", matching)
-        if self.run.dry_run:
-            plan = {
-                stream: {k: c[k] for k in ("would_create", "would_update", "would_delete")}
-                for stream, c in summary.as_dict().items()
-            }
-            self.logger.info("Dry run plan (nothing was written): %s", plan)
-        bad, total = summary.total("rejected", "invalid"), summary.records()
-        limit = float(self.config.get("max_reject_ratio", 0.5))
-        if total and bad / total > limit:
-            msg = (
-                f"{bad} of {total} records were rejected ({bad / total:.0%}), more than "
-                f"max_reject_ratio {limit:g}; see the rejects file"
-            )
-            raise RejectRatioExceeded(msg)
+        self.run.report(float(self.config.get("max_reject_ratio", 0.5)))
 
     def _all_sinks(self) -> list[WelkinSink]:
         return [s for s in self.active_sinks() if isinstance(s, WelkinSink)]
