@@ -200,3 +200,16 @@ def test_two_processes_at_once_make_no_duplicate(emu, config, key, singer, welki
     emu.reset_requests()
     again = run_cli(config, inputs(singer, key, 60), tmp_path, "after-two")
     assert again.returncode == 0 and writes(emu.requests()) == 0
+
+
+def test_without_export_permission_records_are_looked_up(emu, config, key, singer, welkin):
+    config["api_client"] = emu.noexport_client_name
+    config["secret_key"] = emu.noexport_client_secret
+    config["streams"] = STREAMS
+    first = run_target(config, inputs(singer, key, 3))
+    assert first.summary["patients"]["created"] == 3 and first.summary["feed"]["created"] == 3
+    counts = emu.requests()
+    assert counts.get("GET /{tenant}/{instance}/patients/{patientId}", 0) >= 3  # lookups
+    emu.reset_requests()
+    again = run_target(config, inputs(singer, key, 3))
+    assert again.summary["patients"]["unchanged"] == 3 and writes(emu.requests()) == 0
