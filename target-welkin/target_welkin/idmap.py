@@ -378,6 +378,26 @@ class IdMap:
                 conn.execute("DELETE FROM meta WHERE key = ?", (f"cursor:{feed}",))
         return int(dropped)
 
+    def prune(self, resources: t.Iterable[str], keep: t.Collection[str], before: float) -> int:
+        """Drop the items of ``resources`` not in ``keep`` and written before ``before``."""
+        dropped = 0
+        with self.transaction() as conn:
+            for resource in resources:
+                rows = conn.execute(
+                    "SELECT welkin_id FROM items WHERE resource = ? AND written_at < ?",
+                    (resource, before),
+                ).fetchall()
+                for (welkin_id,) in rows:
+                    if welkin_id in keep:
+                        continue
+                    dropped += 1
+                    for table in ("keys", "items"):
+                        conn.execute(
+                            f"DELETE FROM {table} WHERE resource = ? AND welkin_id = ?",  # noqa: S608 - constant names
+                            (resource, welkin_id),
+                        )
+        return dropped
+
     def resources(self, prefix: str) -> list[str]:
         """Resource namespaces in the map starting with ``prefix`` (``cdt:``)."""
         with self._lock:

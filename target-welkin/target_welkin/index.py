@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import typing as t
 from dataclasses import dataclass
 
@@ -102,6 +103,8 @@ class MatchIndex:
         self._ensured: set[str] = set()
         self._loaded: dict[str, str] = {}  # feed -> how it was read this run
         self._written: set[str] = set()  # feeds this run wrote to
+        self._seen: dict[str, int] = {}  # resource -> input records queued so far
+        self._spent: dict[str, int] = {}  # feed -> requests of reads that could not finish
         self.modes: dict[str, str] = {}
         self.reads = 0
 
@@ -117,22 +120,32 @@ class MatchIndex:
             return resource in self._ensured and feed is not None and feed in self._loaded
 
     def ensure(self, resource: str, queued: int) -> None:
-        """Once per run, before writing ``resource``: check the cache, then read what is needed.
+        """Before writing ``resource``: check the cache once, then read what is needed.
 
-        ``queued``: records of the input waiting for this resource, the most a
-        full read may cost in requests.
+        ``queued``: records of the input now waiting for this resource. A full
+        read may cost at most as many requests as the records seen so far;
+        when it could not finish, it is tried again once the input has grown
+        to twice the requests spent (the waste stays within the cost of lookups).
         """
         with self._lock:
-            if resource in self._ensured or resource not in self._specs:
+            if resource not in self._specs:
                 return
-            self._ensured.add(resource)
-            spec, feed = self._specs[resource], feed_of(resource)
-            self._check_latest(spec, feed)
+            feed = feed_of(resource)
+            self._seen[resource] = self._seen.get(resource, 0) + queued
+            if resource not in self._ensured:
+                self._ensured.add(resource)
+                self._check_latest(self._specs[resource], feed)
+            elif (
+                feed is None
+                or feed in self._loaded
+                or self._seen[resource] < 2 * self._spent.get(feed, 0)
+            ):
+                return
             if feed is None:
                 self.modes[resource] = "lookup (no export feed)"
                 return
             if feed not in self._loaded:
-                self._load(feed, max(1, queued))
+                self._load(feed, max(1, self._seen[resource]))
             self.modes[resource] = self._loaded.get(feed, "lookup")
 
     def _check_latest(self, spec: IndexSpec, feed: str | None) -> None:
@@ -156,22 +169,31 @@ class MatchIndex:
                 pages, items = self._read(feed, cursor, None)
                 self._loaded[feed] = f"export delta ({pages} requests, {items} changed)"
                 return
-            for resource in self._namespaces(feed):
-                self.idmap.forget_resources([resource])
-            pages, items = self._read(feed, None, budget)
+            started, seen = time.time(), set[str]()
+            pages, items = self._read(feed, None, budget, seen)
         except WelkinForbidden:
+            self._spent[feed] = 10**9  # never again this run
             self.logger.info("No export permission for %s: records are looked up one by one", feed)
             return
         if pages >= 0:
+            # What Welkin no longer has goes (mappings made since the read began stay).
+            self.idmap.prune(self._namespaces(feed), seen, started)
             self._loaded[feed] = f"export ({pages} requests, {items} records)"
+        else:
+            self._spent[feed] = self._spent.get(feed, 0) + budget
 
     def _namespaces(self, feed: str) -> list[str]:
         if feed == CDT_FEED:
             return self.idmap.resources("cdt:")
         return [r for r, f in FEEDS.items() if f == feed]
 
-    def _read(self, feed: str, start: str | None, budget: int | None) -> tuple[int, int]:
-        """Read ``feed`` from ``start`` into the map; (-1, n) if ``budget`` requests ran out."""
+    def _read(
+        self, feed: str, start: str | None, budget: int | None, seen: set[str] | None = None
+    ) -> tuple[int, int]:
+        """Read ``feed`` from ``start`` into the map; (-1, n) if ``budget`` requests ran out.
+
+        ``seen`` collects the Welkin ids read.
+        """
         paginator = ExportCursorPaginator(start)
         pages = items = 0
         end = start
@@ -187,6 +209,8 @@ class MatchIndex:
             batch = [self._item(feed, raw) for raw in paginator.records(body)]
             found = [b for b in batch if b is not None]
             items += len(found)
+            if seen is not None:
+                seen.update(item.welkin_id for _, item in found)
             more = paginator.has_more(response)
             if more:
                 end = paginator.get_next(response)

@@ -11,8 +11,17 @@ from target_welkin.client import PatientsApi
 from target_welkin.idmap import IdMap
 from target_welkin.index import IndexSpec, MatchIndex
 from welkin_client import WelkinClient
+from welkin_emulator.testing import EmulatorProcess
 
-from .helpers import PATIENT_SCHEMA, TARGET_BIN, lines_of, run_cli, run_target, writes
+from .helpers import (
+    PATIENT_SCHEMA,
+    TARGET_BIN,
+    WelkinReader,
+    lines_of,
+    run_cli,
+    run_target,
+    writes,
+)
 
 EXPORT = "GET /{tenant}/{instance}/export/{type}"
 STREAMS = {
@@ -98,8 +107,13 @@ def index_of(emu, tmp_path, page_size):
 def test_index_reads_the_feed_when_it_costs_no_more_than_the_input(emu, key, tmp_path, welkin):
     welkin.create_patient({"externalId": f"{key}-x", "firstName": "A", "lastName": "B"})
     index, idmap = index_of(emu, tmp_path / "a", page_size=1000)
+    # A mapping of a patient Welkin no longer has (deleted there) goes with the full read.
+    idmap.record("patients", [f"externalId={key}-gone"], "no-such-id", payload={"a": 1})
+    idmap.fold([], ("PATIENT", None))  # no cursor: a full read
+    index._check_latest = lambda spec, feed: None  # type: ignore[method-assign] # not the sentinel
     emu.reset_requests()
     index.ensure("patients", queued=5)
+    assert idmap.find("patients", [f"externalId={key}-gone"]) == []
     assert index.complete("patients")
     assert index.describe()["patients"].startswith("export (")
     assert [e.source_key for e in idmap.find("patients", [f"externalId={key}-x"])]
@@ -213,3 +227,23 @@ def test_without_export_permission_records_are_looked_up(emu, config, key, singe
     emu.reset_requests()
     again = run_target(config, inputs(singer, key, 3))
     assert again.summary["patients"]["unchanged"] == 3 and writes(emu.requests()) == 0
+
+
+def test_a_read_cut_short_is_tried_again_once_the_input_has_grown(tmp_path):
+    with EmulatorProcess(tmp_path / "small.db") as small:
+        reader = WelkinReader(small)
+        for i in range(5):
+            reader.create_patient({"externalId": f"s-{i}", "firstName": "A", "lastName": "B"})
+        index, idmap = index_of(small, tmp_path / "map", page_size=2)
+        try:
+            index.ensure("patients", queued=1)  # one request may be spent: not enough
+            assert not index.complete("patients")
+            index.ensure("patients", queued=1)  # 2 records seen, 1 request spent: 2 more
+            assert not index.complete("patients")
+            index.ensure("patients", queued=1)  # 3 seen < 2 x 3 spent: no read
+            assert small.requests()[EXPORT] == 3
+            index.ensure("patients", queued=3)  # 6 seen: a read of up to 6 requests
+            assert index.complete("patients")
+            assert idmap.find("patients", ["externalId=s-4"])
+        finally:
+            idmap.close()
