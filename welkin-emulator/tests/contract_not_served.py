@@ -23,13 +23,7 @@ NOT_SERVED: dict[str, str] = {
         f"assessments and encounter assessments {_ISSUE_13}",
     ),
     **dict.fromkeys(
-        ("TestFormation.test_program_read", "TestFormation.test_programs_read",
-         "TestProgram.test_delete", "TestProgram.test_read[id]",
-         "TestProgram.test_read[programName]", "TestProgram.test_update",
-         "TestPrograms.test_read", "fixtures/patient_program__TestProgram.test_delete",
-         "fixtures/patient_program__TestProgram.test_read[id]",
-         "fixtures/patient_program__TestProgram.test_read[programName]",
-         "fixtures/patient_program__TestProgram.test_update"),
+        (),
         f"programs and patient programs {_ISSUE_13}",
     ),
     **dict.fromkeys(
@@ -47,8 +41,7 @@ NOT_SERVED: dict[str, str] = {
         f"documents {_ISSUE_13}",
     ),
     **dict.fromkeys(
-        ("test_create_chat", "test_read_chat", "test_search_chat", "test_sms_patient_read",
-         "test_smses_patient_list", "test_email_patient_read", "test_emails_patient_list"),
+        (),
         f"chat, SMS and email {_ISSUE_13}",
     ),
     "test_schedule_read_all": f"schedules {_ISSUE_13}",

@@ -3,7 +3,20 @@
 from __future__ import annotations
 
 from ..http import Router
-from . import audit, calendar, cdts, encounters, export, formations, patients, token, users
+from . import (
+    audit,
+    calendar,
+    cdts,
+    encounter_links,
+    encounters,
+    export,
+    formations,
+    messages,
+    patients,
+    programs,
+    token,
+    users,
+)
 
 
 def build_router() -> Router:
@@ -19,7 +32,10 @@ def build_router() -> Router:
     patients.register(r)
     cdts.register(r)
     encounters.register(r)
+    encounter_links.register(r)
     calendar.register(r)
     formations.register(r)
     export.register(r)
+    messages.register(r)
+    programs.register(r)
     return r
