@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from ..http import Router
 from . import (
+    assessments,
     audit,
     calendar,
+    care_plans,
     cdts,
+    documents,
     encounter_links,
     encounters,
     export,
@@ -38,4 +41,7 @@ def build_router() -> Router:
     export.register(r)
     messages.register(r)
     programs.register(r)
+    assessments.register(r)
+    documents.register(r)
+    care_plans.register(r)
     return r
