@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+from contract_encounters import _encounter, _full_encounter
 from contract_registry import scenario
 from emulator_kit import Api
 
@@ -257,3 +258,86 @@ def _document_types(api: Api) -> list[requests.Response]:
 @scenario("TestFormation.test_document_type_read")
 def _document_type(api: Api) -> list[requests.Response]:
     return [api.get("formations/current/document-types/doc-type-others")]
+
+
+def _open_encounter(api: Api) -> tuple[str, dict[str, Any]]:
+    """An OPEN encounter from etmp-initial-consultation (which links asm-hello-form)."""
+    pid, enc = _encounter(api)
+    api.patch(f"patients/{pid}/encounters/{enc['id']}", {"status": "OPEN"})
+    return pid, enc
+
+
+def _linked(api: Api) -> tuple[str, str, dict[str, Any]]:
+    """(patient, encounter, link) with a link to an asm-hello-form2 record."""
+    pid, enc = _open_encounter(api)
+    link = api.post(f"patients/{pid}/encounters/{enc['id']}/assessments",
+                    {"assessmentName": "asm-hello-form2"}).json()  # fmt: skip
+    rec = _new_record(api, pid)
+    api.patch(f"patients/{pid}/encounters/{enc['id']}/assessments/{link['id']}",
+              {"assessmentRecordId": rec["id"]})  # fmt: skip
+    return pid, enc["id"], link
+
+
+@scenario("test_encounter_assessment_create")
+def _link_create(api: Api) -> list[requests.Response]:
+    pid, enc = _open_encounter(api)
+    r = api.post(f"patients/{pid}/encounters/{enc['id']}/assessments",
+                 {"assessmentName": "asm-hello-form2"})  # fmt: skip
+    body = r.json()["jsonBody"]
+    assert (body["fromTemplate"], body["source_id"]) == (False, enc["id"])
+    return [r]
+
+
+@scenario("test_encounter_assessment_update")
+def _link_update(api: Api) -> list[requests.Response]:
+    pid, eid, link = _linked(api)
+    path = f"patients/{pid}/encounters/{eid}/assessments/{link['id']}"
+    before = api.get(path)
+    other = _new_record(api, pid)
+    after = api.patch(path, {"assessmentRecordId": other["id"]})
+    assert after.json()["jsonBody"]["assessmentRecordId"] == other["id"]
+    assert after.json()["jsonBody"]["updated_at"] > before.json()["jsonBody"]["updated_at"]
+    return [before, after]
+
+
+@scenario("test_encounter_assessment_delete")
+def _link_delete(api: Api) -> list[requests.Response]:
+    pid, eid, link = _linked(api)
+    path = f"patients/{pid}/encounters/{eid}/assessments/{link['id']}"
+    return [api.delete(path), api.get(path)]
+
+
+def _link_get(api: Api) -> list[requests.Response]:
+    pid, eid, link = _linked(api)
+    return [api.get(f"patients/{pid}/encounters/{eid}/assessments/{link['id']}")]
+
+
+# Recorded in July 2022, when the link CDT was at version 4 (6 a week later).
+scenario("test_encounter_assessment_get", skip=frozenset({"version"}))(_link_get)
+scenario("test_assessment_get")(_link_get)
+
+
+@scenario("test_encounter_get_assessment_get")
+def _encounter_then_link(api: Api) -> list[requests.Response]:
+    pid, eid, link = _linked(api)
+    return [api.get(f"patients/{pid}/encounters/{eid}"),
+            api.get(f"patients/{pid}/encounters/{eid}/assessments/{link['id']}")]  # fmt: skip
+
+
+# The list was recorded in July 2022, when the link CDT was at version 4 (6 a week later).
+@scenario("test_encounter_assessments_get", skip=frozenset({"[].version"}))
+def _links_list(api: Api) -> list[requests.Response]:
+    pid, enc = _open_encounter(api)
+    enc_get = api.get(f"patients/{pid}/encounters/{enc['id']}")
+    links = api.get(f"patients/{pid}/encounters/{enc['id']}/assessments", params={"page": 0})
+    assert [x["jsonBody"]["assessmentName"] for x in links.json()] == ["asm-hello-form"]
+    return [enc_get, links]
+
+
+@scenario("test_encounter_related_data_assessment_get", optional_keys=True,
+          formation_bodies=frozenset({"disposition.jsonBody"}))  # fmt: skip
+def _full_then_link(api: Api) -> list[requests.Response]:
+    full = _full_encounter(api, "OPEN")
+    link = full.json()["assessmentLinks"][0]
+    path = f"patients/{link['patientId']}/encounters/{link['jsonBody']['source_id']}"
+    return [full, api.get(f"{path}/assessments/{link['id']}")]

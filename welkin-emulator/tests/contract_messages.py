@@ -75,3 +75,41 @@ def _chat_search(api: Api) -> list[requests.Response]:
     assert all(word.lower() in m["message"].lower() for m in found)
     assert {m["sender"]["clientType"] for m in found} == {"PATIENT", "USER"}
     return [r]
+
+
+@scenario("test_schedule_read_all")
+def _schedules(api: Api) -> list[requests.Response]:
+    user = api.post("admin/users", {"username": f"psm-{uuid.uuid4().hex[:8]}",
+                                    "email": "psm@example.com"}).json()  # fmt: skip
+    r = api.get("calendar/psm-schedules", params={
+        "psmIds": user["id"], "from": "2022-04-01T16:38:20.641Z", "to": "2022-06-30T16:38:20.641Z",
+        "includeCancelled": "True", "page": 0})  # fmt: skip
+    assert r.json() == [{"psmId": user["id"], "workHours": [], "events": []}]
+    return [r]
+
+
+# Recorded in 2026, when the service sent other CORS header values; the emulator sends the
+# 2022 ones every other recording shows.
+CORS_2026 = frozenset({"access-control-allow-headers", "access-control-expose-headers"})
+
+
+@scenario("test_work_hours_read_all", skip_headers=CORS_2026)
+def _work_hours(api: Api) -> list[requests.Response]:
+    users = api.get("admin/users", params={"size": 1000}).json()["data"]
+    r = api.get("calendar/work-hours", params={
+        "from": "2024-01-01T00:00:00.000Z", "to": "2026-12-31T00:00:00.000Z",
+        "psmIds": ",".join(u["id"] for u in users)})  # fmt: skip
+    active = {u["id"] for u in users if u["userState"] == "ACTIVE"}
+    assert r.json() and {item["psmId"] for item in r.json()} <= active
+    empty = api.get("calendar/work-hours", params={
+        "from": "2100-01-01T00:00:00.000Z", "to": "2100-12-31T00:00:00.000Z"})  # fmt: skip
+    assert empty.json() == []
+    return [r]
+
+
+@scenario("test_webhook_audit_read_all", skip_headers=CORS_2026)
+def _webhook_audit(api: Api) -> list[requests.Response]:
+    r = api.get("admin/audit-webhook", params={"page": 0})
+    sent = [d["sentAt"] for d in r.json()["data"]]
+    assert sent == sorted(sent) and r.json()["metaInfo"]["totalElements"] >= len(sent) > 0
+    return [r]

@@ -22,12 +22,14 @@ class Options:
     """How one scenario's answers are compared with its recording.
 
     ``skip``: constants not compared (values that changed between recordings, e.g. a CDT
-    version); ``formation_bodies``: CDT jsonBody paths compared on system fields only.
+    version); ``formation_bodies``: CDT jsonBody paths compared on system fields only;
+    ``skip_headers``: response headers not compared.
     """
 
     optional_keys: bool = False
     skip: frozenset[str] = frozenset()
     formation_bodies: frozenset[str] = frozenset()
+    skip_headers: frozenset[str] = frozenset()
 
 
 SCENARIOS: dict[str, tuple[Scenario, Options]] = {}
@@ -39,13 +41,14 @@ def scenario(
     optional_keys: bool = False,
     skip: frozenset[str] = frozenset(),
     formation_bodies: frozenset[str] = frozenset(),
+    skip_headers: frozenset[str] = frozenset(),
 ) -> Callable[[Scenario], Scenario]:
     """Register ``fn`` as the replay of recording ``name``."""
 
     def register(fn: Scenario) -> Scenario:
         assert name in RECORDINGS, f"no recording named {name}"
         assert name not in SCENARIOS, f"two scenarios for {name}"
-        SCENARIOS[name] = (fn, Options(optional_keys, skip, formation_bodies))
+        SCENARIOS[name] = (fn, Options(optional_keys, skip, formation_bodies, skip_headers))
         return fn
 
     return register

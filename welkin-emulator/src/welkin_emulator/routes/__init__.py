@@ -17,6 +17,7 @@ from . import (
     messages,
     patients,
     programs,
+    schedules,
     token,
     users,
 )
@@ -36,6 +37,7 @@ def build_router() -> Router:
     cdts.register(r)
     encounters.register(r)
     encounter_links.register(r)
+    schedules.register(r)
     calendar.register(r)
     formations.register(r)
     export.register(r)

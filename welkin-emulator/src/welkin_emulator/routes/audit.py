@@ -125,6 +125,31 @@ def list_audit(ctx: Ctx) -> Reply:
     return raw_reply(meta_info_page(items, page, size, total))
 
 
+def list_webhook_audit(ctx: Ctx) -> Reply:
+    """``GET admin/audit-webhook``: webhook deliveries (metaInfo), oldest first as recorded.
+
+    Filters: ``dateStart``/``dateEnd`` (on sentAt), ``instance``; ``sort=sentAt,desc`` newest
+    first. The emulator sends no webhooks: the feed holds the seeded deliveries only.
+    """
+    page, size = ctx.page_params()
+    where, params = "tenant=?", [ctx.tenant]
+    if ctx.q("instance"):
+        where += " AND instance=?"
+        params.append(ctx.q("instance") or "")
+    start, end = _instant(ctx, "dateStart"), _instant(ctx, "dateEnd")
+    if start:
+        where += " AND sent_at>=?"
+        params.append(start)
+    if end:
+        where += " AND sent_at<?"
+        params.append(end)
+    sort = (ctx.q("sort") or "").replace(" ", "").lower()
+    order = "sent_at DESC, rowid DESC" if sort.endswith(",desc") else "sent_at, rowid"
+    items, total = fetch_page(ctx.state.db.conn, "webhook_audit", where, params, order, page, size)
+    return raw_reply(meta_info_page(items, page, size, total))
+
+
 def register(r: Router) -> None:
-    """Add the audit route (tenant-level)."""
+    """Add the audit routes (tenant-level)."""
     r.add("GET", "/{tenant}/admin/audit-data", list_audit)
+    r.add("GET", "/{tenant}/admin/audit-webhook", list_webhook_audit)

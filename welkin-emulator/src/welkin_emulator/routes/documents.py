@@ -11,6 +11,8 @@ type: the emulator stores no file contents and serves a few synthetic bytes of t
 from __future__ import annotations
 
 import uuid
+from email.parser import BytesParser
+from email.policy import default as default_policy
 from typing import Any
 
 import orjson
@@ -20,7 +22,7 @@ from ..errors import ApiError, not_found, validation_errors
 from ..http import Ctx, Reply, Router, empty_reply, raw_reply
 from ..pages import named_page
 from ..records import cdt_envelope, cdt_json_body
-from .cdts import audit_record, insert_record
+from .cdts import audit_record, insert_record, save_record
 from .common import actor, fetch_page, require_patient, sort_clause
 
 CDT = DOCUMENT_SUMMARY_CDT
@@ -101,6 +103,48 @@ def delete_document(ctx: Ctx) -> Reply:
     return empty_reply(200)
 
 
+def _uploads(ctx: Ctx) -> list[tuple[str, str, int]]:
+    """(file name, content type, size) of each ``files`` part of a multipart/form-data body."""
+    ctype = ctx.headers.get("content-type", "")
+    if not ctype.startswith("multipart/form-data"):
+        raise validation_errors("DOCUMENT", [("files", "expected multipart/form-data")])
+    head = f"Content-Type: {ctype}\r\n\r\n".encode("latin-1")
+    msg = BytesParser(policy=default_policy).parsebytes(head + ctx.body)
+    out = []
+    for part in msg.iter_parts():
+        if part.get_param("name", header="content-disposition") != "files":
+            continue
+        data = part.get_payload(decode=True)
+        size = len(data) if isinstance(data, bytes) else 0
+        out.append((part.get_filename() or "file", part.get_content_type(), size))
+    if not out:
+        raise validation_errors("DOCUMENT", [("files", "required field is missing")])
+    return out
+
+
+def upload_files(ctx: Ctx) -> Reply:
+    """``POST …/document-summary/{id}/files`` (multipart field ``files``) → 200, the record.
+
+    Only the files' metadata is kept (name, type, size, a storage key); not their bytes.
+    """
+    uploads = _uploads(ctx)
+    actor_id, actor_name = actor(ctx)
+    with ctx.state.db.write() as (conn, clock):
+        env = _load(ctx)
+        body = env["jsonBody"]
+        files = list(body.get("files") or [])
+        for name, kind, size in uploads:
+            folder = f"{ctx.tenant}/{ctx.instance}/patients/{env['patientId']}/documents"
+            key = f"{folder}/{uuid.uuid4()}"
+            files.append({"id": str(uuid.uuid4()), "size": size, "storageKey": key,
+                          "contentType": kind, "originalName": name})  # fmt: skip
+        body.update(files=files, updated_at=clock.tick(), updated_by=actor_id,
+                    updated_by_name=actor_name)  # fmt: skip
+        text = save_record(conn, ctx, env)
+        audit_record(conn, ctx, "CDT_UPDATED", body["updated_at"], env)
+    return raw_reply(text)
+
+
 def get_file(ctx: Ctx) -> Reply:
     """``GET …/document-summary/{id}/files/{fileId}``: the file, as recorded with
     ``Accept-Ranges: true`` and the file's own content type.
@@ -121,4 +165,5 @@ def register(r: Router) -> None:
     r.add("POST", base, create_document)
     r.add("GET", f"{base}/{{id}}", get_document)
     r.add("DELETE", f"{base}/{{id}}", delete_document)
+    r.add("POST", f"{base}/{{id}}/files", upload_files)
     r.add("GET", f"{base}/{{id}}/files/{{fileId}}", get_file)
