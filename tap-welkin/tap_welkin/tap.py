@@ -124,6 +124,7 @@ class TapWelkin(Tap):
             streams.EncountersStream(self),
             streams.CalendarEventsStream(self),
             cdt_parent,
+            *(stream_class(self) for stream_class in streams.RESOURCE_STREAMS),
         ]
         cdts = self.welkin.request("GET", "formations/current/cdts").json()
         names = [str(c["name"]) for c in cdts]

@@ -11,7 +11,7 @@ from tap_welkin.streams.users import UsersStream
 
 #: The streams of issue 13, in sync order: configuration first, then care data, then audit.
 RESOURCE_STREAMS = (
-    designer.CdtDefinitionsStream,
+    designer.CustomDataTypesStream,
     designer.DispositionDefinitionStream,
     designer.DocumentTypesStream,
     designer.AssessmentTemplatesStream,

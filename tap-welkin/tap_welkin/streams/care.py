@@ -3,7 +3,7 @@
 Export type names are Welkin's where a source names them (spec 6: ``ASSESSMENT``,
 ``ENCOUNTER_DISPOSITION``, ``ENCOUNTER_COMMENT``, ``TASK``); Welkin's export
 documentation lists care plans and programs without their names, so those are
-this project's (``CARE_PLAN``, ``CARE_PLAN_GOAL``, ``PATIENT_PROGRAM``). An export
+this project's (``CARE_PLAN``, ``PATIENT_PROGRAM``). An export
 that answers 404 falls back to the list endpoint like a refused one.
 """
 
@@ -83,17 +83,18 @@ class CarePlanGoalsStream(ResourceStream):
 
     name = "care_plan_goals"
     schema = schemas_care.CARE_PLAN_GOAL
-    export_type = "CARE_PLAN_GOAL"
     list_path = "patients/{patientId}/care-plan/goals"
-    list_paginator = BareListPaginator
+    list_paginator = MetaInfoPaginator
 
 
 class TasksStream(ResourceStream):
-    """Tasks (export only: no source shows a list endpoint)."""
+    """Tasks about patients."""
 
     name = "tasks"
     schema = schemas_care.TASK
     export_type = "TASK"
+    list_path = "patients/{patientId}/tasks"
+    list_paginator = MetaInfoPaginator
 
 
 class DocumentSummariesStream(ResourceStream):

@@ -55,10 +55,13 @@ class GoalTemplatesStream(DesignerStream):
     primary_keys: t.ClassVar[tuple[str, ...]] = ("name",)  # type: ignore[misc]
 
 
-class CdtDefinitionsStream(DesignerStream):
-    """CDT definitions: each CDT's fields, their types, options and labels."""
+class CustomDataTypesStream(DesignerStream):
+    """CDT definitions (Custom Data Types): each CDT's fields, types, options and labels.
 
-    name = "cdt_definitions"
+    Not named `cdt_…`: that prefix belongs to the streams of CDT records.
+    """
+
+    name = "custom_data_types"
     path = "formations/current/cdts"
     schema = schemas_designer.CDT_DEFINITION
 

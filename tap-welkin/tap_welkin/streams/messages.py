@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import typing as t
 
+from welkin_client.pagination import MetaInfoPaginator
+
 from tap_welkin import schemas_care
 from tap_welkin.pages import TokenPaginator
 from tap_welkin.streams.kinds import ResourceStream
@@ -64,3 +66,4 @@ class PatientContactsStream(ResourceStream):
     schema = schemas_care.PATIENT_CONTACT
     export_type = "PATIENT_CONTACT"
     list_path = "patients/{patientId}/contacts"
+    list_paginator = MetaInfoPaginator
