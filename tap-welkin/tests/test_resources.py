@@ -146,8 +146,9 @@ def test_full_sync_counts_equal_the_emulators(own: EmulatorProcess, export: bool
     assert all(counts.get(s, 0) == n for s, n in got.items() if s != "data_audit")
 
 
-def test_second_run_emits_only_changes_and_tombstones(own: EmulatorProcess) -> None:
-    config = kit.tap_config(own)
+@pytest.mark.parametrize("export", [True, False], ids=["export", "rest"])
+def test_second_run_emits_only_changes_and_tombstones(own: EmulatorProcess, export: bool) -> None:
+    config = kit.tap_config(own, export=export)
     catalog = kit.select_all(kit.discover(config, name="resources-catalog-2"))
     first = kit.run_tap(config, catalog=catalog, name="resources-first")
     quiet = kit.run_tap(config, catalog=catalog, state=first.state, name="resources-quiet")
