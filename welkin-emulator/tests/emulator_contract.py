@@ -84,6 +84,16 @@ def _tenant_defined(path: str) -> bool:
     return any(seg in TENANT_DEFINED for seg in path.replace("[]", "").split("."))
 
 
+def _check_binary(where: str, resp: requests.Response) -> None:
+    """A file download: bytes that are not UTF-8 text."""
+    assert resp.content, f"{where}: body should hold the file"
+    try:
+        resp.content.decode()
+    except UnicodeDecodeError:
+        return
+    raise AssertionError(f"{where}: body should be binary")
+
+
 def check_exchange(  # noqa: C901, PLR0912 - one check per recorded fact
     expected: dict[str, Any],
     resp: requests.Response,
@@ -111,13 +121,9 @@ def check_exchange(  # noqa: C901, PLR0912 - one check per recorded fact
     if expected["body"] == "empty":
         assert resp.content == b"", f"{where}: body should be empty"
         return
-    if expected["body"] == "binary":  # a file download: bytes that are not UTF-8 text
-        assert resp.content, f"{where}: body should hold the file"
-        try:
-            resp.content.decode()
-        except UnicodeDecodeError:
-            return
-        raise AssertionError(f"{where}: body should be binary")
+    if expected["body"] == "binary":
+        _check_binary(where, resp)
+        return
     data = resp.json()
     assert kind(data) == expected["body"], f"{where}: body is {kind(data)}"
     got = facts(data)

@@ -217,6 +217,40 @@ def _flush(
     care.items.clear()
 
 
+def _seed_patients(  # noqa: PLR0917
+    conn: sqlite3.Connection, g: Gen, care: CareSeeder, users: list[dict[str, Any]],
+    patients: int, counts: dict[str, int],
+) -> None:  # fmt: skip
+    """Patients with their records, care data and webhook deliveries, in chunks."""
+    tenant, instance = care.tenant, care.instance
+    active = [u for u in users if u["userState"] == "ACTIVE"]
+    seed_work_hours(care, users)
+    by_id = {u["id"]: u for u in users}
+    patient_ids: list[str] = []
+    for first in range(0, patients, CHUNK):
+        ctx: dict[str, Any] = {"tenant": tenant, "instance": instance, "active": active,
+                               "records": [], "events": [], "links": []}  # fmt: skip
+        patient_rows = []
+        for n in range(first, min(first + CHUNK, patients)):
+            rec = make_patient(g, n, users)
+            care.patient(rec, active, n)  # fills patientPrograms before the row is written
+            patient_rows.append((tenant, instance, rec["id"], *row_values(rec),
+                                 rec["updatedAt"], orjson.dumps(rec).decode()))  # fmt: skip
+            patient_ids.append(rec["id"])
+            start = len(ctx["records"])
+            _rows_for_patient(g, ctx, n, rec)
+            for row in ctx["records"][start:]:
+                if row[2] == "ENCOUNTER":
+                    care.encounter(orjson.loads(row[-1]), by_id[row[6]])
+        _flush(conn, ctx, care, counts)
+        counts["patients"] += len(patient_rows)
+        conn.executemany(_INSERTS["patients"], patient_rows)
+    hooks = seed_webhooks(care, patient_ids, max(20, patients // 10))
+    conn.executemany("INSERT INTO webhook_deliveries(tenant, instance, status, sent_at, body) "
+                     "VALUES(?,?,?,?,?)", hooks)  # fmt: skip
+    counts["webhook deliveries"] = len(hooks)
+
+
 def seed_database(
     db_path: str | Path,
     patients: int,
@@ -232,7 +266,6 @@ def seed_database(
     init_schema(db_path)
     g = Gen(seed)
     users = make_users(g, instance)
-    active = [u for u in users if u["userState"] == "ACTIVE"]
     user_rows = [
         (tenant, u["id"], u["username"], user_search_text(u), u["userState"], u["updatedAt"],
          orjson.dumps(u).decode())
@@ -257,7 +290,7 @@ def seed_database(
             "encounter_events",
             "audit_events",
             "items",
-            "webhook_audit",
+            "webhook_deliveries",
         ):
             conn.execute(f"DELETE FROM {table} WHERE tenant=? AND instance=?", (tenant, instance))  # noqa: S608 - table/column names are constants
         # Bulk loading into unindexed tables and indexing once at the end is several times
@@ -272,32 +305,7 @@ def seed_database(
             "VALUES(?,?,?,?,?,?,?)",
             user_rows,
         )
-        care = CareSeeder(g, seed, tenant, instance)
-        seed_work_hours(care, users)
-        by_id = {u["id"]: u for u in users}
-        patient_ids: list[str] = []
-        for first in range(0, patients, CHUNK):
-            ctx: dict[str, Any] = {"tenant": tenant, "instance": instance, "active": active,
-                                   "records": [], "events": [], "links": []}  # fmt: skip
-            patient_rows = []
-            for n in range(first, min(first + CHUNK, patients)):
-                rec = make_patient(g, n, users)
-                care.patient(rec, active, n)  # fills patientPrograms before the row is written
-                patient_rows.append((tenant, instance, rec["id"], *row_values(rec),
-                                     rec["updatedAt"], orjson.dumps(rec).decode()))  # fmt: skip
-                patient_ids.append(rec["id"])
-                start = len(ctx["records"])
-                _rows_for_patient(g, ctx, n, rec)
-                for row in ctx["records"][start:]:
-                    if row[2] == "ENCOUNTER":
-                        care.encounter(orjson.loads(row[-1]), by_id[row[6]])
-            _flush(conn, ctx, care, counts)
-            counts["patients"] += len(patient_rows)
-            conn.executemany(_INSERTS["patients"], patient_rows)
-        hooks = seed_webhooks(care, patient_ids, max(20, patients // 10))
-        conn.executemany("INSERT INTO webhook_audit(tenant, instance, sent_at, body) "
-                         "VALUES(?,?,?,?)", hooks)  # fmt: skip
-        counts["webhook deliveries"] = len(hooks)
+        _seed_patients(conn, g, CareSeeder(g, seed, tenant, instance), users, patients, counts)
         for _name, sql in indexes:
             conn.execute(sql)
         bump_generation(conn)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -78,10 +78,12 @@ CREATE INDEX IF NOT EXISTS items_patient ON items(tenant, instance, kind, patien
 CREATE INDEX IF NOT EXISTS items_parent ON items(tenant, instance, kind, parent_id);
 CREATE INDEX IF NOT EXISTS items_updated ON items(tenant, instance, kind, updated_at, id);
 
--- Webhook deliveries (admin/audit-webhook): seeded only, the emulator sends no webhooks.
-CREATE TABLE IF NOT EXISTS webhook_audit (
-    tenant TEXT NOT NULL, instance TEXT NOT NULL, sent_at TEXT NOT NULL, body TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS webhook_audit_scope ON webhook_audit(tenant, sent_at);
+-- Webhook delivery attempts (admin/audit-webhook): seeded history, then every ping the
+-- emulator sends (welkin_emulator.webhooks).
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    tenant TEXT NOT NULL, instance TEXT NOT NULL, status TEXT NOT NULL, sent_at TEXT NOT NULL,
+    body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_scope ON webhook_deliveries(tenant, sent_at);
 
 -- Data audit feed (admin/audit-data), written with every patient and CDT record change.
 CREATE TABLE IF NOT EXISTS audit_events (
@@ -198,6 +200,7 @@ class Database:
     def write(self) -> Iterator[tuple[sqlite3.Connection, Clock]]:
         """A write transaction (``BEGIN IMMEDIATE``) with the database-wide clock."""
         conn = self.conn
+        self._local.after_commit = []
         conn.execute("BEGIN IMMEDIATE")
         try:
             clock = Clock(conn)
@@ -207,7 +210,15 @@ class Database:
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
+            self._local.after_commit = []
             raise
+        callbacks, self._local.after_commit = self._local.after_commit, []
+        for callback in callbacks:
+            callback()
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once the current write transaction commits (never on rollback)."""
+        self._local.after_commit.append(callback)
 
     def close(self) -> None:
         """Close every connection opened so far."""

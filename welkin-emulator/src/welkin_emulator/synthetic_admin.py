@@ -66,7 +66,7 @@ def seed_work_hours(care: CareSeeder, users: list[dict[str, Any]]) -> None:
 
 
 def seed_webhooks(care: CareSeeder, patient_ids: list[str], count: int) -> list[Row]:
-    """``count`` webhook deliveries (rows of ``webhook_audit``), oldest first."""
+    """``count`` webhook delivery attempts (rows of ``webhook_deliveries``), oldest first."""
     hooks = [
         ("wh-calendar-change", "Calendar Change", "CALENDAR", "CALENDAR_EVENT"),
         ("wh-patient-change", "Patient Change", "PATIENT", "PATIENT"),
@@ -106,5 +106,5 @@ def seed_webhooks(care: CareSeeder, patient_ids: list[str], count: int) -> list[
                 "enabled": True,
             },
         }
-        rows.append((care.tenant, care.instance, ts, orjson.dumps(body).decode()))
-    return sorted(rows, key=lambda r: r[2])
+        rows.append((care.tenant, care.instance, body["status"], ts, orjson.dumps(body).decode()))
+    return sorted(rows, key=lambda r: r[3])

@@ -20,6 +20,7 @@ from . import (
     schedules,
     token,
     users,
+    webhook_audit,
 )
 
 
@@ -33,6 +34,7 @@ def build_router() -> Router:
     token.register(r)
     users.register(r)
     audit.register(r)
+    webhook_audit.register(r)
     patients.register(r)
     cdts.register(r)
     encounters.register(r)

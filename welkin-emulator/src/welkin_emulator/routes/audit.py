@@ -27,6 +27,7 @@ from ..http import Ctx, Reply, Router, raw_reply
 from ..pages import meta_info_page
 from ..records import audit_name
 from ..timeutil import normalize_instant
+from ..webhooks import notify_write
 from .common import fetch_page
 
 RELATIONS = {
@@ -82,6 +83,7 @@ def record_event(
         (ctx.tenant, ctx.instance, entity, subtype, event["patientId"], cdt_name, sent_at,
          orjson.dumps(event).decode()),
     )  # fmt: skip
+    notify_write(ctx, subtype, patient.get("id") if patient else None, record, cdt_name, entity)
 
 
 def _instant(ctx: Ctx, name: str) -> str | None:
@@ -125,31 +127,6 @@ def list_audit(ctx: Ctx) -> Reply:
     return raw_reply(meta_info_page(items, page, size, total))
 
 
-def list_webhook_audit(ctx: Ctx) -> Reply:
-    """``GET admin/audit-webhook``: webhook deliveries (metaInfo), oldest first as recorded.
-
-    Filters: ``dateStart``/``dateEnd`` (on sentAt), ``instance``; ``sort=sentAt,desc`` newest
-    first. The emulator sends no webhooks: the feed holds the seeded deliveries only.
-    """
-    page, size = ctx.page_params()
-    where, params = "tenant=?", [ctx.tenant]
-    if ctx.q("instance"):
-        where += " AND instance=?"
-        params.append(ctx.q("instance") or "")
-    start, end = _instant(ctx, "dateStart"), _instant(ctx, "dateEnd")
-    if start:
-        where += " AND sent_at>=?"
-        params.append(start)
-    if end:
-        where += " AND sent_at<?"
-        params.append(end)
-    sort = (ctx.q("sort") or "").replace(" ", "").lower()
-    order = "sent_at DESC, rowid DESC" if sort.endswith(",desc") else "sent_at, rowid"
-    items, total = fetch_page(ctx.state.db.conn, "webhook_audit", where, params, order, page, size)
-    return raw_reply(meta_info_page(items, page, size, total))
-
-
 def register(r: Router) -> None:
-    """Add the audit routes (tenant-level)."""
+    """Add the audit route (tenant-level)."""
     r.add("GET", "/{tenant}/admin/audit-data", list_audit)
-    r.add("GET", "/{tenant}/admin/audit-webhook", list_webhook_audit)

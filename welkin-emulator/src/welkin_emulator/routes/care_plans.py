@@ -12,9 +12,19 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from ..care import CARE_PLAN, CONTACT, GOAL, PLAIN_KEYS, TASK, care_plan, overview, touch
+from ..care import (
+    CARE_PLAN,
+    CONTACT,
+    GOAL,
+    PLAIN_KEYS,
+    TASK,
+    care_plan,
+    overview,
+    patient_contact,
+    touch,
+)
 from ..errors import not_found, validation_errors
-from ..http import Ctx, Reply, Router, json_reply
+from ..http import Ctx, Reply, Router, json_reply, raw_reply
 from ..items import find_item, insert_item, save_item
 from .audit import record_event
 from .common import actor, get_patient_row, require_patient
@@ -76,6 +86,35 @@ def write_overview(ctx: Ctx) -> Reply:
     return json_reply(plan["patientOverview"])
 
 
+_CONTACT_FIELDS = frozenset({"firstName", "lastName", "relation", "phone", "email", "primary"})
+
+
+def create_contact(ctx: Ctx) -> Reply:
+    """``POST patients/{pid}/contacts`` → 200 with the contact (an unreleased wrapper branch shows
+    200 and an ``updatedAt``; the body's fields are the emulator's own).
+    """
+    data = ctx.json_object()
+    problems = [(k, "unknown field") for k in sorted(set(data) - _CONTACT_FIELDS)]
+    problems += [(k, "expected a string") for k in ("firstName", "lastName", "relation", "phone",
+                 "email") if data.get(k) is not None and not isinstance(data[k], str)]  # fmt: skip
+    if not data.get("firstName"):
+        problems.append(("firstName", "required field is missing"))
+    if problems:
+        raise validation_errors("PATIENT", problems)
+    pid = ctx.params["patientId"]
+    _, actor_name = actor(ctx)
+    with ctx.state.db.write() as (conn, clock):
+        patient = get_patient_row(conn, ctx, pid)
+        names = (data["firstName"], data.get("lastName") or "")
+        rec = patient_contact(str(uuid.uuid4()), pid, names, data.get("relation") or "OTHER",
+                              data.get("phone"), clock.tick(), actor_name)  # fmt: skip
+        rec.update(email=data.get("email"), primary=bool(data.get("primary", False)))
+        text = insert_item(conn, ctx, CONTACT, rec, PLAIN_KEYS)
+        record_event(conn, ctx, subtype="PATIENT_CONTACT_CREATED", sent_at=rec["updatedAt"],
+                     patient=patient, record=rec, entity="CONTACT")  # fmt: skip
+    return raw_reply(text)
+
+
 def _missing(code: str, what: str) -> Any:
     return lambda ctx, i: not_found(code, what.upper(), f"{what.title()} not found",
                                     {"patientId": ctx.params["patientId"], "id": i})  # fmt: skip
@@ -93,5 +132,6 @@ def register(r: Router) -> None:
     r.add("GET", f"{base}/tasks", meta_list(TASK, "tasks"))
     r.add("GET", f"{base}/tasks/{{id}}", get_one(TASK, "tasks", _missing("TASK_NOT_FOUND", "task")))
     r.add("GET", f"{base}/contacts", meta_list(CONTACT, "contacts"))
+    r.add("POST", f"{base}/contacts", create_contact)
     r.add("GET", f"{base}/contacts/{{id}}",
           get_one(CONTACT, "contacts", _missing("CONTACT_NOT_FOUND", "contact")))  # fmt: skip

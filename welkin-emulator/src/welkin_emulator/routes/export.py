@@ -33,7 +33,7 @@ _TYPES: dict[str, tuple[str, str, bool]] = {
     # name (Care Plans, Programs, Chat Messages, Patient Contacts): invented, see the README.
     **{
         name: ("items", f" AND kind='{name}'", False)
-        for name in ("CARE_PLAN", "PATIENT_PROGRAM", "CHAT_MESSAGE", "PATIENT_CONTACT")
+        for name in ("CARE_PLAN", "GOAL", "PATIENT_PROGRAM", "CHAT_MESSAGE", "PATIENT_CONTACT")
     },
 }
 EXPORT_TYPES = tuple(_TYPES)
