@@ -155,6 +155,7 @@ class TapWelkin(Tap):
             kinds.EncountersStream(self),
             kinds.CalendarEventsStream(self),
             cdt_parent,
+            *(stream_class(self) for stream_class in streams.RESOURCE_STREAMS),
         ]
         if event_mode.skips_formation(self):
             return found
