@@ -1,4 +1,4 @@
-"""Benchmark 6: target-welkin knows Welkin from Welkin (issue 12's figures, side by side).
+"""Benchmark 7: target-welkin knows Welkin from Welkin (issue 12's figures, side by side).
 
 1. First load of N new patients (2,000 by default) and one ``allergies`` CDT record each into an
    empty instance: calls per record (goal <= 1.05).
@@ -177,7 +177,7 @@ def run(patients: int | None = None) -> BenchResult:  # noqa: PLR0914 - one tabl
         f"How each run read Welkin: first load: {match_line(first)}; empty state_dir: "
         f"{match_line(empty)}; with state_dir: {match_line(cached)}.",
     ]
-    return BenchResult("6. Target: Welkin as the source of truth", [table, detail], summary, notes)
+    return BenchResult("7. Target: Welkin as the source of truth", [table, detail], summary, notes)
 
 
 def main() -> None:

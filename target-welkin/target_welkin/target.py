@@ -12,11 +12,13 @@ import typing as t
 from singer_sdk.exceptions import MissingKeyPropertiesError
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from typing_extensions import override
+from welkin_client.config_check import check_config
 from welkin_client.naming import cdt_stream_name
-from welkin_client.settings import check_connection_settings
+from welkin_client.settings import check_connection_settings, connection_problems
 
 from target_welkin.context import RunContext
 from target_welkin.reader import DEFAULT_MAX_LINE_BYTES, MalformedLine, WelkinMessageReader
+from target_welkin.reasons import missing_key
 from target_welkin.rejects import Code, Operation, RecordRejected
 from target_welkin.sdk_compat import CompatTarget, Handle, Message
 from target_welkin.settings import CONFIG_SCHEMA
@@ -65,9 +67,12 @@ class TargetWelkin(CompatTarget):
         super().append_builtin_config(config_jsonschema)
         config_jsonschema["properties"].pop("load_method", None)
 
-    def __init__(self, **kwargs: t.Any) -> None:
-        """Check the connection settings; the run's services open when first used."""
-        super().__init__(**kwargs)
+    def __init__(self, *, validate_config: bool = True, **kwargs: t.Any) -> None:
+        """Check every setting (one line each, no value); the run's services open when used."""
+        # The SDK's own check quotes values (the secret among them): it only warns here.
+        super().__init__(validate_config=False, **kwargs)
+        if validate_config:
+            check_config(self.config, self.config_jsonschema, (connection_problems,))
         check_connection_settings(self.config)
         self.run = RunContext(self.config, self.logger, user_agent=f"{self.name}/0.1.0")
         self._broken_schemas: set[str] = set()
@@ -138,12 +143,9 @@ class TargetWelkin(CompatTarget):
         except RecordRejected as rejected:
             self.run.reject(stream, self._key_of(stream, record), rejected)
         except MissingKeyPropertiesError:
-            reason = "the record lacks a key property named by its SCHEMA (key_properties)"
-            self.run.reject(
-                stream,
-                self._key_of(stream, record),
-                _invalid(reason, Code.MISSING_KEY, Operation.VALIDATE),
-            )
+            sink = self.active_sink(stream)
+            keys = sink.key_properties if sink is not None else []
+            self.run.reject(stream, self._key_of(stream, record), missing_key(keys, record))
 
     @override
     def on_schema_message(self, message: Message, sdk: Handle) -> None:

@@ -8,6 +8,7 @@ import jsonschema
 from singer_sdk.sinks.core import BaseJSONSchemaValidator
 from typing_extensions import override
 
+from target_welkin.reasons import schema_mismatch
 from target_welkin.rejects import Code, Operation, RecordRejected
 
 
@@ -26,18 +27,8 @@ class SchemaValidator(BaseJSONSchemaValidator):
     def validate(self, record: dict[str, t.Any]) -> None:
         """Raise RecordRejected on the record's first mismatch."""
         error = next(iter(self._validator.iter_errors(record)), None)
-        if error is None:
-            return
-        path = "/".join(str(p) for p in error.absolute_path)
-        if error.validator == "required" and isinstance(error.validator_value, list):
-            missing = [n for n in error.validator_value if n not in (error.instance or {})]
-            path = "/".join(filter(None, [path, ",".join(map(str, missing))]))
-        raise RecordRejected(
-            f"field '{path or '(record)'}': does not match the stream's SCHEMA ({error.validator})",
-            operation=Operation.VALIDATE,
-            error_code=Code.SCHEMA_MISMATCH,
-            invalid=True,
-        )
+        if error is not None:
+            raise schema_mismatch(error)
 
 
 class RejectAll(BaseJSONSchemaValidator):

@@ -19,7 +19,9 @@ from welkin_client.errors import WelkinAPIError, WelkinAuthError, WelkinForbidde
 from target_welkin.client import ResourceApi
 from target_welkin.decision import Action, decide
 from target_welkin.index import IndexSpec
+from target_welkin.limits import check_record, shown_key
 from target_welkin.payload import FieldSpec, normalize
+from target_welkin.reasons import field_names, patient_reference
 from target_welkin.references import (
     NO_REFERENCES,
     PLANNED,
@@ -80,7 +82,8 @@ def record_key(record: t.Mapping[str, t.Any], key_fields: t.Iterable[str]) -> st
     flat = flatten(record)
     for name in (*key_fields, "id"):
         value = flat.get(name)
-        if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
+        usable = isinstance(value, (str, int)) and not isinstance(value, bool) and value != ""
+        if usable and shown_key(str(value)):  # a key breaking the limits is not shown
             return f"{name}={value}"
     return None
 
@@ -235,12 +238,14 @@ class WelkinSink(WriteFlow, CompatSink):
             RecordRejected: wrong types, unknown fields, no key, no parent reference.
         """
         flat = flatten(record)
-        stamp = None
-        source_id = flat.get("id") if isinstance(flat.get("id"), str) and flat.get("id") else None
         for source, target_field in self.aliases.items():
             if flat.get(target_field) is None and flat.get(source) is not None:
                 flat[target_field] = flat[source]
         parent_field = self.route.patient_field
+        keys = {*self.route.match_keys(self.key_fields), "id", parent_field}
+        flat = check_record(self.config, self.fields, flat, keys)
+        stamp = None
+        source_id = flat.get("id") if isinstance(flat.get("id"), str) and flat.get("id") else None
         payload: Json = {}
         for name, value in flat.items():
             if name == "id" or name in self.read_only or name.startswith("_sdc_"):
@@ -251,8 +256,9 @@ class WelkinSink(WriteFlow, CompatSink):
                 continue
             spec = self.fields.get(name)
             if spec is None:
+                shown = field_names([name])  # the name comes from the record: maybe unprintable
                 raise RecordRejected(
-                    f"field '{name}': not a writable field of Welkin {self.resource}",
+                    f"field '{shown}': not a writable field of Welkin {self.resource}",
                     operation=Operation.VALIDATE,
                     error_code=Code.UNKNOWN_FIELD,
                     invalid=True,
@@ -282,14 +288,7 @@ class WelkinSink(WriteFlow, CompatSink):
             )
         parent = None
         if self.parent_resource:
-            value = flat.get(parent_field)
-            if not isinstance(value, str) or not value:
-                raise RecordRejected(
-                    f"field '{parent_field}': the patient reference is missing",
-                    operation=Operation.VALIDATE,
-                    error_code=Code.MISSING_FIELD,
-                    invalid=True,
-                )
+            value = patient_reference(parent_field, flat.get(parent_field))
             parent = (self.route.patient_key, value)
         named = key_values and not stamp
         key = f"{key_values[0][0]}={key_values[0][1]}" if named else f"id={source_id}"

@@ -9,11 +9,14 @@ import sys
 import threading
 import time
 from collections.abc import Sequence
+from typing import Any
 
 from .config import DEFAULT_INSTANCE, DEFAULT_TENANT, load_config
 from .faults import FaultSettings
 
 CONTROL_TOKEN_ENV = "WELKIN_EMULATOR_CONTROL_TOKEN"  # noqa: S105 - a variable name
+#: ``Name: value`` of the --webhook-url webhook's header (a secret: never on the command line).
+WEBHOOK_HEADER_ENV = "WELKIN_EMULATOR_WEBHOOK_HEADER"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,6 +62,11 @@ def _parser() -> argparse.ArgumentParser:
         help="export returns updatedAt > start (default: >=)",
     )
 
+    s.add_argument(
+        "--webhook-url",
+        help=f"POST a webhook ping here after every write (header from ${WEBHOOK_HEADER_ENV})",
+    )
+
     e = sub.add_parser("seed", help="fill the database with deterministic synthetic data")
     e.add_argument("--db", required=True)
     e.add_argument("--patients", type=int, required=True)
@@ -85,6 +93,16 @@ def die_with_parent() -> None:
         os.kill(os.getpid(), signal.SIGTERM)
 
     threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
+
+
+def cli_webhook(url: str) -> dict[str, Any]:
+    """The ``--webhook-url`` webhook, its header from ``$WELKIN_EMULATOR_WEBHOOK_HEADER``."""
+    header = os.environ.get(WEBHOOK_HEADER_ENV, "")
+    name, sep, value = header.partition(":")
+    if header and not sep:
+        raise ValueError(f"${WEBHOOK_HEADER_ENV} must look like 'Name: value'")
+    headers = {name.strip(): value.strip()} if header else {}
+    return {"name": "wh-emulator", "title": "Emulator webhook", "url": url, "headers": headers}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -120,6 +138,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 }
             )
             config = load_config(args.config)
+            if args.webhook_url:
+                config.webhooks.append(cli_webhook(args.webhook_url))
         except ValueError as exc:
             print(f"welkin-emulator: {exc}", file=sys.stderr)
             return 2

@@ -28,6 +28,7 @@ from starlette.routing import Route
 
 from .faults import ScriptEntry
 from .state import AppState
+from .webhook_control import webhook_routes
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -135,5 +136,6 @@ def build_control_app(state: AppState, *, control_token: str | None = None) -> S
                 "/_emulator/requests", _guard(requests, control_token), methods=["GET", "DELETE"]
             ),
             Route("/_emulator/reset", _guard(reset, control_token), methods=["POST"]),
+            *webhook_routes(state, lambda handler: _guard(handler, control_token)),
         ]
     )

@@ -258,6 +258,20 @@ class EmulatorProcess:
         """
         self._control("POST", "/_emulator/faults/clear")
 
+    def set_webhooks(self, hooks: Iterable[Mapping[str, Any]], **faults: Any) -> dict[str, Any]:
+        """Replace the webhook definitions (config syntax); ``faults`` go to the webhook faults."""
+        result: dict[str, Any] = self._control(
+            "PUT", "/_emulator/webhooks", {"webhooks": [dict(h) for h in hooks]}
+        )
+        if faults:
+            self._control("PUT", "/_emulator/webhooks/faults", faults)
+        return result
+
+    def webhooks(self) -> dict[str, Any]:
+        """Webhook definitions (masked), delivery counts and the queue length."""
+        result: dict[str, Any] = self._control("GET", "/_emulator/webhooks")
+        return result
+
     def reset(self) -> None:
         """Back to start-up settings; counters, script and token throttle cleared."""
         self._control("POST", "/_emulator/reset")

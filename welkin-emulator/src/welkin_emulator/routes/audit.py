@@ -27,12 +27,16 @@ from ..http import Ctx, Reply, Router, raw_reply
 from ..pages import meta_info_page
 from ..records import audit_name
 from ..timeutil import normalize_instant
+from ..webhooks import notify_write
 from .common import fetch_page
 
 RELATIONS = {
     **{name: cdt["relation"] for name, cdt in CDTS_BY_NAME.items()},
     DISPOSITION_CDT_NAME: DISPOSITION_FORMATION["relation"],
     ENCOUNTER_CDT_NAME: "ENCOUNTER",
+    # Not seen in a real feed (invented): assessment links and document summaries.
+    "__encounter_assessment__": "ENCOUNTER_ASSESSMENT",
+    "_document_summary": "DOCUMENT_TYPE",
 }
 
 
@@ -45,9 +49,13 @@ def record_event(
     patient: dict[str, Any] | None,
     record: dict[str, Any],
     cdt_name: str | None = None,
+    entity: str | None = None,
 ) -> None:
-    """Append one audit event (inside the caller's write transaction)."""
-    entity = subtype.split("_", 1)[0]
+    """Append one audit event (inside the caller's write transaction).
+
+    ``entity`` defaults to the subtype's first word (``CDT_CREATED`` → ``CDT``).
+    """
+    entity = entity or subtype.split("_", 1)[0]
     client = ctx.client
     name = client.name if client else None
     full_name = None
@@ -75,6 +83,7 @@ def record_event(
         (ctx.tenant, ctx.instance, entity, subtype, event["patientId"], cdt_name, sent_at,
          orjson.dumps(event).decode()),
     )  # fmt: skip
+    notify_write(ctx, subtype, patient.get("id") if patient else None, record, cdt_name)
 
 
 def _instant(ctx: Ctx, name: str) -> str | None:

@@ -1,0 +1,190 @@
+"""Event mode: pull what the event log says changed, on the usual streams, with a cursor.
+
+The event log is written here with the table welkin-webhooks creates (the contract below); the
+end-to-end path through the real receiver is in tests/e2e/test_webhooks_e2e.py.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import tap_welkin_testkit as kit
+from welkin_emulator.testing import EmulatorProcess
+
+# welkin_webhooks/eventlog.py SQLITE_SCHEMA: the contract between receiver and tap.
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS welkin_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    received_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    tenant TEXT, instance TEXT, entity TEXT NOT NULL, subtype TEXT NOT NULL,
+    source_id TEXT NOT NULL, source_name TEXT, patient_id TEXT)
+"""
+
+
+class EventLog:
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.conn = sqlite3.connect(path, isolation_level=None)
+        self.conn.execute(SCHEMA)
+
+    def add(self, entity: str, subtype: str, source_id: str, *, patient_id: str | None = None,
+            source_name: str | None = None, tenant: str = "demo") -> None:  # fmt: skip
+        self.conn.execute(
+            "INSERT INTO welkin_events(tenant, instance, entity, subtype, source_id, source_name,"
+            " patient_id) VALUES(?, 'sandbox', ?, ?, ?, ?, ?)",
+            (tenant, entity, subtype, source_id, source_name, patient_id),
+        )
+
+    @property
+    def url(self) -> str:
+        return f"sqlite:///{self.path}"
+
+
+@pytest.fixture(scope="module")
+def own() -> Iterator[EmulatorProcess]:
+    emu = kit.start_emulator(12, 5)
+    emu.set_faults(token_limit=0)
+    yield emu
+    emu.stop()
+
+
+@pytest.fixture(scope="module")
+def catalog(own: EmulatorProcess) -> dict[str, Any]:
+    return kit.select_all(kit.discover(kit.tap_config(own), name="event-catalog"))
+
+
+@pytest.fixture
+def log(tmp_path: Path) -> EventLog:
+    return EventLog(tmp_path / "events.db")
+
+
+def run(emu: EmulatorProcess, log: EventLog, catalog: dict[str, Any], state: dict[str, Any],
+        **settings: Any) -> kit.TapRun:  # fmt: skip
+    emu.reset_requests()
+    config = kit.tap_config(emu, event_log_url=log.url, **settings)
+    return kit.run_tap(config, catalog=catalog, state=state, name="event-mode")
+
+
+def test_pulls_only_touched_resources_then_idles(
+    own: EmulatorProcess, log: EventLog, catalog: dict[str, Any]
+) -> None:
+    api = kit.WelkinApi(own)
+    patient = api.call("POST", "patients", json={"firstName": "Ev", "lastName": "Ent"})
+    record = api.call("POST", f"patients/{patient['id']}/cdts/allergies", json={"allergy": "Oak"})
+    log.add("PATIENT", "PATIENT_CREATED", patient["id"], patient_id=patient["id"])
+    log.add("CDT", "CDT_CREATED", record["id"], patient_id=patient["id"], source_name="allergies")
+    log.add("PATIENT", "PATIENT_UPDATED", patient["id"], patient_id=patient["id"])  # same one
+    log.add("PATIENT", "PATIENT_UPDATED", patient["id"], tenant="other")  # not this tenant
+
+    first = run(own, log, catalog, {})
+    assert first.counts() == {"patients": 1, "cdt_allergies": 1, "cdt_records": 1}
+    assert first.records["patients"][patient["id"]]["firstName"] == "Ev"
+    allergy = first.records["cdt_allergies"][record["id"]]
+    assert allergy["allergy"] == "Oak" and allergy["updatedAt"]  # flattened, timestamps surfaced
+    requests = own.requests()
+    assert requests["GET /{tenant}/{instance}/patients/{patientId}"] == 1
+    assert requests["GET /{tenant}/{instance}/patients/{patientId}/cdts/{cdtName}/{recordId}"] == 1
+    assert not any("export" in key for key in requests)
+    assert {b["event_seq"] for b in first.state["bookmarks"].values()} == {4}
+
+    idle = run(own, log, catalog, first.state)
+    assert idle.counts() == {}
+    assert own.requests()["total"] == 0  # not even a token
+    assert idle.state == first.state
+
+    api.call("PATCH", f"patients/{patient['id']}", json={"city": "Umea"})
+    log.add("PATIENT", "PATIENT_UPDATED", patient["id"], patient_id=patient["id"])
+    third = run(own, log, catalog, idle.state)
+    assert third.counts() == {"patients": 1}
+    assert third.records["patients"][patient["id"]]["city"] == "Umea"
+    assert "GET /{tenant}/{instance}/formations/{version}/cdts" not in own.requests()
+    assert third.state["bookmarks"]["patients"]["event_seq"] == 5
+    assert third.state["bookmarks"]["cdt_allergies"]["event_seq"] == 4  # not run: kept
+
+
+def test_many_touched_resources_take_the_export_delta(
+    own: EmulatorProcess, log: EventLog, catalog: dict[str, Any]
+) -> None:
+    api = kit.WelkinApi(own)
+    created = [
+        api.call("POST", "patients", json={"firstName": f"P{i}", "lastName": "X"})
+        for i in range(25)
+    ]
+    for p in created:
+        log.add("PATIENT", "PATIENT_CREATED", p["id"], patient_id=p["id"])
+    out = run(own, log, catalog, {})
+    assert {p["id"] for p in created} <= set(out.records["patients"])
+    requests = own.requests()
+    assert requests.get("GET /{tenant}/{instance}/patients/{patientId}", 0) == 0
+    assert requests["GET /{tenant}/{instance}/export/{type}"] == 1
+    assert requests["total"] <= 3  # token, formation, one export page: not 25 GETs
+
+    by_id = run(own, log, catalog, {}, extraction_path="rest")  # no export: one GET each
+    assert {p["id"] for p in created} == set(by_id.records["patients"])
+    assert own.requests()["GET /{tenant}/{instance}/patients/{patientId}"] == 25
+
+
+def test_deleted_resource_is_skipped_and_unknown_ids_do_not_fail(
+    own: EmulatorProcess, log: EventLog, catalog: dict[str, Any]
+) -> None:
+    api = kit.WelkinApi(own)
+    kept = api.call("POST", "patients", json={"firstName": "Kept", "lastName": "Here"})
+    path = f"patients/{kept['id']}/cdts/allergies"
+    gone = api.call("POST", path, json={"allergy": "Elm"})
+    api.call("DELETE", f"{path}/{gone['id']}")
+    log.add("PATIENT", "PATIENT_CREATED", kept["id"], patient_id=kept["id"])
+    log.add("CDT", "CDT_CREATED", gone["id"], patient_id=kept["id"], source_name="allergies")
+    log.add("CDT", "CDT_UPDATED", "no-patient-id")  # cannot be pulled: skipped, named by entity
+    out = run(own, log, catalog, {})
+    assert set(out.records["patients"]) == {kept["id"]}
+    assert "cdt_allergies" not in out.records
+    assert "no longer exists" in out.stderr and gone["id"] not in out.stderr
+    assert "Skipped a CDT event without the ids" in out.stderr
+
+
+def test_a_stopped_run_replays_its_events(
+    own: EmulatorProcess, log: EventLog, catalog: dict[str, Any]
+) -> None:
+    api = kit.WelkinApi(own)
+    patient = api.call("POST", "patients", json={"firstName": "Re", "lastName": "Play"})
+    log.add("PATIENT", "PATIENT_CREATED", patient["id"], patient_id=patient["id"])
+    # A run that died before its final STATE leaves the old cursor: the next run pulls again.
+    before = {"bookmarks": {"patients": {"event_seq": 0}}}
+    assert run(own, log, catalog, before).counts().get("patients") == 1
+    assert run(own, log, catalog, before).counts().get("patients") == 1
+
+
+def test_missing_event_log_is_one_clear_line(
+    own: EmulatorProcess, tmp_path: Path, catalog: dict[str, Any]
+) -> None:
+    config = kit.tap_config(own, event_log_url=f"sqlite:///{tmp_path / 'nope.db'}")
+    out = kit.run_tap(config, catalog=catalog, state={}, name="event-missing", check=False)
+    assert out.returncode != 0
+    assert "event_log_url: no event log there yet" in out.stderr
+    assert str(tmp_path) not in out.stderr and "Traceback" not in out.stderr
+
+
+def test_ids_go_into_paths_only_as_plain_segments() -> None:
+    import datetime as dt
+
+    from tap_welkin.event_log import LogEvent
+    from tap_welkin.event_mode import resource_path
+
+    def event(entity: str, sid: str, name: str | None = None) -> LogEvent:
+        now = dt.datetime.now(dt.timezone.utc)
+        return LogEvent(1, now, "demo", "sandbox", entity, f"{entity}_UPDATED", sid, name, "p-1")
+
+    assert resource_path(event("CDT", "r-1", "allergies")) == (
+        "patients/p-1/cdts/allergies/r-1",
+        False,
+    )
+    assert resource_path(event("ENCOUNTER", "e-1")) == ("patients/p-1/encounters/e-1", False)
+    assert resource_path(event("CALENDAR", "c-1")) == ("calendar/events/c-1", False)
+    assert resource_path(event("USER_APP_ACCESS", "u-1")) == ("users/u-1", True)
+    assert resource_path(event("CDT", "r-1", "..")) is None
+    assert resource_path(event("PATIENT", "../admin")) is None
+    assert resource_path(event("TASK", "t-1")) is None

@@ -1,0 +1,202 @@
+"""Ping and pull end to end: emulator writes → webhooks → welkin-webhooks → `meltano run` of
+the event job → rows in DuckDB; and with lost, duplicated and killed deliveries, the nightly
+reconcile leaves the warehouse equal to Welkin.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from pipeline_kit import MELTANO, ROOT, Meltano, duckdb_query, emulator_env
+from welkin_emulator.testing import EmulatorProcess
+from welkin_webhooks.testing import ReceiverProcess
+
+SECRET = "e2e-webhook-secret"
+
+
+def hook(receiver: ReceiverProcess) -> dict[str, Any]:
+    return {"name": "wh-e2e", "url": receiver.url, "headers": {receiver.header: SECRET}}
+
+
+def settled(emu: EmulatorProcess, timeout: float = 30) -> None:
+    """Wait until the emulator has no delivery left to try."""
+    deadline = time.monotonic() + timeout
+    while emu.webhooks()["pending"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+def instant(value: object) -> str:
+    """A timestamp as ``YYYY-MM-DDTHH:MM:SS.mmm`` (DuckDB shows a space and microseconds)."""
+    return str(value).replace(" ", "T")[:23]
+
+
+def export_ids(emu: EmulatorProcess, kind: str, cdt: str | None = None) -> dict[str, str]:
+    """``id -> updatedAt`` of every item of ``export/{kind}`` (Welkin's truth)."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"Bearer {emu.token()}"
+    items: dict[str, str] = {}
+    params: dict[str, Any] = {"pageSize": 1000}
+    while True:
+        body = session.get(f"{emu.api_url}/export/{kind}", params=params, timeout=30).json()
+        for item in body["data"]:
+            if cdt is not None and item.get("cdtName") != cdt:
+                continue
+            updated = item.get("updatedAt") or item["jsonBody"]["updated_at"]
+            items[item["id"]] = instant(updated)
+        if not body["cursor"]["hasNext"]:
+            return items
+        params["start"] = body["cursor"]["end"]
+
+
+class Writer:
+    """Changes patients and allergy records through the API (the test's side, not the code's)."""
+
+    def __init__(self, emu: EmulatorProcess) -> None:
+        self.emu = emu
+        self.session = requests.Session()
+        self.session.headers["Authorization"] = f"Bearer {emu.token()}"
+        self.created: list[str] = []
+
+    def patient(self, first: str) -> str:
+        body = {"firstName": first, "lastName": "Hook"}
+        created = self.session.post(f"{self.emu.api_url}/patients", json=body, timeout=30)
+        created.raise_for_status()
+        self.created.append(created.json()["id"])
+        return self.created[-1]
+
+    def update(self, pid: str, city: str) -> None:
+        url = f"{self.emu.api_url}/patients/{pid}"
+        self.session.patch(url, json={"city": city}, timeout=30).raise_for_status()
+
+    def allergy(self, pid: str, name: str) -> str:
+        url = f"{self.emu.api_url}/patients/{pid}/cdts/allergies"
+        made = self.session.post(url, json={"allergy": name}, timeout=30)
+        made.raise_for_status()
+        return str(made.json()["id"])
+
+
+def table(warehouse: Path, name: str, columns: str = "id") -> list[tuple[object, ...]]:
+    return duckdb_query(warehouse, f'select {columns} from welkin."{name}"')
+
+
+def test_writes_reach_duckdb_through_the_event_job(
+    meltano: Meltano, seeded_emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    warehouse = meltano.workdir / "warehouse.duckdb"
+    with ReceiverProcess(tmp_path / "events.db", secret=SECRET) as receiver:
+        env = {
+            **emulator_env("TAP_WELKIN", seeded_emulator.url),
+            "TAP_WELKIN_EVENTS_EVENT_LOG_URL": f"sqlite:///{receiver.event_log}",
+        }
+        meltano.run("run", "welkin-to-duckdb", extra_env=env)  # the initial (reconciling) load
+        before = len(table(warehouse, "patients"))
+        # Every other delivery arrives twice, a third fail once and are retried.
+        seeded_emulator.set_webhooks([hook(receiver)], duplicate_rate=0.5, fail_rate=0.3,
+                                     base_delay=0.1, max_attempts=8, seed=3)  # fmt: skip
+        writer = Writer(seeded_emulator)
+        new = [writer.patient(f"New{i}") for i in range(4)]
+        writer.update(new[0], "Kiruna")
+        allergies = [writer.allergy(pid, f"Pollen{i}") for i, pid in enumerate(new[:3])]
+        settled(seeded_emulator)
+        meltano.run("run", "welkin-events-to-duckdb", extra_env=env)
+
+        patients = dict(table(warehouse, "patients", 'id, "firstName"'))
+        assert {pid: patients.get(pid) for pid in new} == {
+            pid: f"New{i}" for i, pid in enumerate(new)
+        }
+        assert dict(table(warehouse, "patients", "id, city"))[new[0]] == "Kiruna"
+        assert len(patients) == before + 4 == len(table(warehouse, "patients"))  # no duplicates
+        assert set(allergies) <= {r[0] for r in table(warehouse, "cdt_allergies")}
+        state = meltano.run("state", "get", "dev:tap-welkin-events-to-target-duckdb").stdout
+        assert '"event_seq"' in state
+
+        seeded_emulator.reset_requests()
+        meltano.run("run", "welkin-events-to-duckdb", extra_env=env)  # idle
+        idle = seeded_emulator.requests()
+        # Meltano discovers the catalog before a run (token + formation lookup); the event
+        # run itself sends nothing.
+        assert idle["total"] <= 2, idle
+        assert not any("/patients/" in key or "/export/" in key for key in idle), idle
+
+
+def killed_run(meltano: Meltano, env: dict[str, str], after: float) -> None:
+    """`meltano run welkin-events-to-duckdb`, killed (the whole process group) after ``after`` s."""
+    full = {**os.environ, **meltano.env, **env}
+    full["PATH"] = f"{MELTANO.parent}:{full['PATH']}"
+    with (meltano.log_dir / f"meltano-{meltano.workdir.name}-killed.log").open("w") as log:
+        proc = subprocess.Popen([str(MELTANO), "run", "welkin-events-to-duckdb"], cwd=ROOT,
+                                env=full, stdout=subprocess.DEVNULL, stderr=log,
+                                start_new_session=True)  # fmt: skip
+        try:
+            proc.wait(after)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(30)
+
+
+@pytest.mark.timeout(1200)
+def test_lost_duplicated_and_killed_deliveries_then_reconcile_equals_welkin(
+    meltano: Meltano, seeded_emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    warehouse = meltano.workdir / "warehouse.duckdb"
+    rng = random.Random(15)
+    log = tmp_path / "events.db"
+    receiver = ReceiverProcess(log, secret=SECRET).start()
+    env = {
+        **emulator_env("TAP_WELKIN", seeded_emulator.url),
+        "TAP_WELKIN_EVENTS_EVENT_LOG_URL": f"sqlite:///{log}",
+    }
+    try:
+        meltano.run("run", "welkin-to-duckdb", extra_env=env)
+        # 20% of deliveries fail for good (one attempt), 30% arrive twice.
+        seeded_emulator.set_webhooks([hook(receiver)], fail_rate=0.2, duplicate_rate=0.3,
+                                     max_attempts=1, seed=7)  # fmt: skip
+        writer = Writer(seeded_emulator)
+
+        def write() -> None:
+            for i in range(40):
+                pid = writer.patient(f"Chaos{i}")
+                if i % 2:
+                    writer.update(writer.created[rng.randrange(len(writer.created))], f"C{i}")
+                writer.allergy(pid, f"Dust{i}")
+                time.sleep(0.1)
+
+        thread = threading.Thread(target=write)
+        thread.start()
+        time.sleep(rng.uniform(1, 3))
+        port = receiver.port
+        receiver.kill()  # the receiver dies mid-stream: those pings fail (and are not retried)
+        time.sleep(rng.uniform(0.5, 2))
+        receiver = ReceiverProcess(log, secret=SECRET, port=port).start()
+        killed_run(meltano, env, after=rng.uniform(5, 15))  # the pipeline dies mid-run
+        thread.join()
+        settled(seeded_emulator)
+        meltano.run("run", "welkin-events-to-duckdb", extra_env=env)
+        assert seeded_emulator.webhooks()["stats"]["failed"] > 0  # pings were lost for good
+        audit = writer.session.get(f"{seeded_emulator.url}/demo/admin/audit-webhook",
+                                   params={"status": "FAILED", "size": 1}, timeout=30).json()  # fmt: skip
+        assert audit["metaInfo"]["totalElements"] > 0  # and Welkin's audit shows them
+    finally:
+        receiver.stop()
+    meltano.run("run", "welkin-to-duckdb", extra_env=env)  # the nightly reconcile
+
+    truth = export_ids(seeded_emulator, "PATIENT")
+    rows = table(warehouse, "patients", 'id, "updatedAt"')
+    assert len(rows) == len({r[0] for r in rows}), "duplicate patient rows"
+    loaded = {str(r[0]): instant(r[1]) for r in rows}
+    assert set(loaded) == set(truth), "lost or extra patients"
+    assert set(writer.created) <= set(loaded)
+    assert {pid: loaded[pid] for pid in truth} == truth, "stale patient rows"
+    allergies = export_ids(seeded_emulator, "CDT_RECORD", cdt="allergies")
+    rows = table(warehouse, "cdt_allergies", 'id, "updatedAt"')
+    assert len(rows) == len({r[0] for r in rows}), "duplicate allergy rows"
+    assert {str(r[0]): instant(r[1]) for r in rows} == allergies
