@@ -117,8 +117,9 @@ def run(patients: int | None = None) -> BenchResult:  # noqa: PLR0914 - one tabl
         cached = twr.load(emu, "with state_dir", path, records, state, 0, 4)
         changed = change_patients(emu, db, CHANGED_SHARE)
         after = twr.load(emu, "changed 1%", path, records, state, 0, 4)
+    _clean(work / "target-index-rate.db")
+    _clean(work / "target-index-rate-state")
     with Emulator(work / "target-index-rate.db", extra_args=("--latency-ms", "50")) as emu:
-        _clean(work / "target-index-rate-state")
         rate_input = work / "target-index-rate.singer"
         rate_records = twr.write_input(rate_input, "rate", 300)
         rated = twr.load(
@@ -164,6 +165,7 @@ def run(patients: int | None = None) -> BenchResult:  # noqa: PLR0914 - one tabl
             present == of,
         ],
     ]
+    rows = [[*row[:-1], "yes" if row[-1] else "no"] for row in rows]
     table = markdown_table(["figure", "before", "measured", "goal", "met"], rows)
     detail = markdown_table(twr.HEADERS, [x.row() for x in (first, empty, cached, after, rated)])
     summary = (
