@@ -33,8 +33,8 @@ BENCHMARKS: list[tuple[str, str, t.Callable[[], BenchResult]]] = [
     ("latency", "3. Latency hiding", latency.run),
     ("target", "4. Target write rate", target_write_rate.run),
     ("memory", "5. Memory", memory.run),
-    ("index", "6. Target: Welkin as the source of truth", target_index.run),
-    ("webhooks", "7. Webhook freshness", webhooks.run),
+    ("webhooks", "6. Webhook freshness", webhooks.run),
+    ("index", "7. Target: Welkin as the source of truth", target_index.run),
 ]
 
 

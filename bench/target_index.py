@@ -1,4 +1,4 @@
-"""Benchmark 6: target-welkin knows Welkin from Welkin (issue 12's figures, side by side).
+"""Benchmark 7: target-welkin knows Welkin from Welkin (issue 12's figures, side by side).
 
 1. First load of N new patients (2,000 by default) and one ``allergies`` CDT record each into an
    empty instance: calls per record (goal <= 1.05).
@@ -117,8 +117,9 @@ def run(patients: int | None = None) -> BenchResult:  # noqa: PLR0914 - one tabl
         cached = twr.load(emu, "with state_dir", path, records, state, 0, 4)
         changed = change_patients(emu, db, CHANGED_SHARE)
         after = twr.load(emu, "changed 1%", path, records, state, 0, 4)
+    _clean(work / "target-index-rate.db")
+    _clean(work / "target-index-rate-state")
     with Emulator(work / "target-index-rate.db", extra_args=("--latency-ms", "50")) as emu:
-        _clean(work / "target-index-rate-state")
         rate_input = work / "target-index-rate.singer"
         rate_records = twr.write_input(rate_input, "rate", 300)
         rated = twr.load(
@@ -164,6 +165,7 @@ def run(patients: int | None = None) -> BenchResult:  # noqa: PLR0914 - one tabl
             present == of,
         ],
     ]
+    rows = [[*row[:-1], "yes" if row[-1] else "no"] for row in rows]
     table = markdown_table(["figure", "before", "measured", "goal", "met"], rows)
     detail = markdown_table(twr.HEADERS, [x.row() for x in (first, empty, cached, after, rated)])
     summary = (
@@ -177,7 +179,7 @@ def run(patients: int | None = None) -> BenchResult:  # noqa: PLR0914 - one tabl
         f"How each run read Welkin: first load: {match_line(first)}; empty state_dir: "
         f"{match_line(empty)}; with state_dir: {match_line(cached)}.",
     ]
-    return BenchResult("6. Target: Welkin as the source of truth", [table, detail], summary, notes)
+    return BenchResult("7. Target: Welkin as the source of truth", [table, detail], summary, notes)
 
 
 def main() -> None:

@@ -31,8 +31,12 @@ import typing as t
 from dataclasses import dataclass
 
 from welkin_client import WelkinClient
-from welkin_client.errors import WelkinForbidden
-from welkin_client.pagination import ExportCursorPaginator, export_updated_at
+from welkin_client.errors import WelkinAPIError, WelkinForbidden
+from welkin_client.pagination import (
+    ExportCursorPaginator,
+    ExportCursorStuck,
+    export_updated_at,
+)
 
 from target_welkin.idmap import FeedItem, IdMap
 from target_welkin.payload import FieldSpec, canonical
@@ -171,6 +175,10 @@ class MatchIndex:
                 return
             started, seen = time.time(), set[str]()
             pages, items = self._read(feed, None, budget, seen)
+        except ExportCursorStuck:
+            self._spent[feed] = 10**9  # more records share one update time than fit a page
+            self.logger.warning("Export %s cannot be paged: records are looked up", feed)
+            return
         except WelkinForbidden:
             self._spent[feed] = 10**9  # never again this run
             self.logger.info("No export permission for %s: records are looked up one by one", feed)
@@ -267,8 +275,12 @@ class MatchIndex:
         with self._lock:
             for feed in [f for f in self._loaded if f in self._written]:
                 cursor = self.idmap.cursor(feed)
-                if cursor is not None:
-                    self._read(feed, cursor, None)
+                try:
+                    if cursor is not None:
+                        self._read(feed, cursor, None)
+                except (WelkinAPIError, ExportCursorStuck) as failed:
+                    # Only the next run's delta grows: every write is done and mapped.
+                    self.logger.warning("Export %s not read after the writes (%s)", feed, failed)
 
     def describe(self) -> dict[str, str]:
         """How each resource was matched, for the run summary."""

@@ -46,7 +46,7 @@ def connection_test(ctx: click.Context, _param: click.Parameter, value: bool) ->
     target = TargetWelkin(
         config={name: _nested(value) for name, value in config.items()}, validate_config=True
     )
-    target.run.connection.check_credentials()
+    target.run.start()
     cdts = len(target.run.connection.cdt_formations())
     target.logger.info("Connection test passed: token issued, instance answered (%d CDTs).", cdts)
     ctx.exit(0)

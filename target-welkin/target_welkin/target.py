@@ -68,7 +68,7 @@ class TargetWelkin(CompatTarget):
         config_jsonschema["properties"].pop("load_method", None)
 
     def __init__(self, *, validate_config: bool = True, **kwargs: t.Any) -> None:
-        """Check every setting (one line each, no value); services open when first used."""
+        """Check every setting (one line each, no value); the run's services open when used."""
         # The SDK's own check quotes values (the secret among them): it only warns here.
         super().__init__(validate_config=False, **kwargs)
         if validate_config:
