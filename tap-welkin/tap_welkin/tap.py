@@ -155,7 +155,8 @@ class TapWelkin(Tap):
             kinds.EncountersStream(self),
             kinds.CalendarEventsStream(self),
             cdt_parent,
-            *(stream_class(self) for stream_class in streams.RESOURCE_STREAMS),
+            # Event mode pulls what webhooks name: the core streams only (README).
+            *(cls(self) for cls in streams.RESOURCE_STREAMS if self.event_run is None),
         ]
         if event_mode.skips_formation(self):
             return found
