@@ -275,3 +275,18 @@ def test_care_writes_ping_as_their_own_entities(api: Api, emu: EmulatorProcess) 
         ("CDT", "CDT_CREATED", "__encounter_disposition__"),
         ("ENCOUNTER_ASSESSMENT", "CDT_CREATED", None),
     ]
+
+
+def test_counts_name_what_a_full_sync_should_load(api: Api, emu: EmulatorProcess) -> None:
+    counts = emu.counts()
+    for export_type in [*EXPORTS, "PATIENT", "CDT_RECORD", "ENCOUNTER", "CALENDAR_EVENT"]:
+        body = api.get(f"export/{export_type}", params={"pageSize": 1000}).json()
+        assert body["cursor"]["hasNext"] is False  # the test seed is small: one page each
+        assert counts[export_type] == len(body["data"]), export_type
+    users = api.get("admin/users", params={"size": 1000}).json()["metaInfo"]["totalElements"]
+    assert counts["USER"] == users
+    pid = api.new_patient()["id"]
+    api.post(f"patients/{pid}/document-summary", {"type": "doc-type-others"})
+    after = emu.counts()
+    assert (after["PATIENT"], after["DOCUMENT_SUMMARY"]) == (
+        counts["PATIENT"] + 1, counts["DOCUMENT_SUMMARY"] + 1)  # fmt: skip
