@@ -126,7 +126,7 @@ def with_tombstones(
     ]
     if not stones:
         return items
-    if stream.uses_export:
+    if stream.is_sorted:  # the export: ordered by updatedAt
         return heapq.merge(items, stones, key=lambda r: _when(export_updated_at(r)))
     return itertools.chain(items, stones)
 

@@ -11,6 +11,7 @@ import re
 import pytest
 import tap_welkin_testkit as kit
 from tap_welkin.progress import Progress
+from tap_welkin.streams import RESOURCE_STREAMS
 from welkin_emulator.testing import EmulatorProcess
 
 LINE = re.compile(r"\| (Progress|Stream|Run) [^|]*$")
@@ -21,6 +22,7 @@ STREAM_END = re.compile(
     r"Stream (?P<stream>[a-z_]+) (?P<outcome>succeeded|failed): (?P<records>\d+) records, "
     r"(?P<requests>\d+) requests, [\d.]+ s$"
 )
+RESOURCE_NAMES = {c.name for c in RESOURCE_STREAMS}
 RUN_END = re.compile(
     r"Run succeeded: \d+ streams, (?P<records>\d+) records, \d+ requests, [\d.]+ s$"
 )
@@ -73,7 +75,8 @@ def test_a_slow_sync_reports_progress_and_ends_with_a_summary(
     assert progress and all(progress), ours
     ends = {m["stream"]: m for m in map(STREAM_END.match, ours) if m}
     counts = run.counts()
-    assert set(ends) == set(counts) | {"cdt_records"}
+    # Streams with no records end too (and data_audit, whose feed the tombstones read).
+    assert set(counts) | {"cdt_records"} <= set(ends)
     for stream, match in ends.items():
         assert match["outcome"] == "succeeded"
         assert int(match["records"]) == counts.get(stream, 0)
@@ -92,7 +95,14 @@ def test_a_slow_sync_reports_progress_and_ends_with_a_summary(
 
 
 def test_cdt_streams_read_from_the_export_are_not_called_unsorted(shared: EmulatorProcess) -> None:
-    run = kit.run_tap(kit.tap_config(shared), name="sorted-cdts")
+    # Only the core streams: list-only resource streams (document summaries, …) are unsorted
+    # by nature, and the SDK's warning does not name its stream.
+    catalog = kit.discover(kit.tap_config(shared), name="sorted-cdts-catalog")
+    for entry in catalog["streams"]:
+        for md in entry["metadata"]:
+            if md["breadcrumb"] == [] and entry["tap_stream_id"] in RESOURCE_NAMES:
+                md["metadata"]["selected"] = False
+    run = kit.run_tap(kit.tap_config(shared), catalog=catalog, name="sorted-cdts")
     cdt_streams = [s for s in run.counts() if s.startswith("cdt_")]
     assert cdt_streams
     assert "assumed to be unsorted" not in run.stderr

@@ -63,6 +63,13 @@ DESIGNER = {
     "custom_data_types": "cdts",
 }
 OPTIONAL = {"data_audit", "webhook_audit"}
+#: The emulator's own record counts (``EmulatorProcess.counts``) per resource stream.
+EMULATOR_KINDS = {
+    **EXPORTED,
+    "encounter_assessment_links": "ENCOUNTER_ASSESSMENT",
+    "care_plan_goals": "GOAL",
+    "document_summaries": "DOCUMENT_SUMMARY",
+}
 
 
 @pytest.fixture(scope="module")
@@ -140,6 +147,11 @@ def test_full_sync_counts_equal_the_emulators(own: EmulatorProcess, export: bool
         assert expected["patient_programs"] < len(programs)
     got = {stream: len(run.records.get(stream, {})) for stream in KEYS}
     assert got == expected
+    if export:  # and what the emulator says it holds
+        held = own.counts()
+        assert {s: got[s] for s in EMULATOR_KINDS} == {
+            s: held[k] for s, k in EMULATOR_KINDS.items()
+        }
     assert all(n > 0 for s, n in expected.items() if s not in OPTIONAL), expected
     # Each record once (the kit keys records by id; chat by externalId below).
     counts = run.counts()
