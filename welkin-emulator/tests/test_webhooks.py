@@ -178,3 +178,21 @@ def test_delivery_is_off_the_request_path(
 def test_bad_definitions_are_refused(emu: EmulatorProcess) -> None:
     with pytest.raises(Exception, match="400"):
         emu.set_webhooks([{"name": "x", "url": "ftp://nowhere"}])
+
+
+def test_webhook_from_the_command_line_with_its_header_from_the_environment(
+    seeded_db: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sub = Subscriber()
+    db = tmp_path / "cli.db"
+    db.write_bytes(seeded_db.read_bytes())
+    monkeypatch.setenv("WELKIN_EMULATOR_WEBHOOK_HEADER", "X-Cli-Secret: cl1-s3cret")
+    try:
+        with EmulatorProcess(db, extra_args=("--webhook-url", sub.url)) as emu:
+            api = Api(emu)
+            patient = api.new_patient()
+            assert [p["sourceId"] for p in sub.wait_for(1)] == [patient["id"]]
+            assert sub.received[0][0]["X-Cli-Secret"] == "cl1-s3cret"
+            assert "cl1-s3cret" not in emu.log_tail(200)
+    finally:
+        sub.server.shutdown()
