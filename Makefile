@@ -6,7 +6,7 @@ PACKAGES := welkin-client welkin-emulator tap-welkin target-welkin welkin-webhoo
 EDITABLES = $(foreach p,$(PACKAGES),$(if $(wildcard $(p)/pyproject.toml),-e ./$(p)))
 SOURCES   = $(foreach p,$(PACKAGES),$(wildcard $(p)/src $(p)/tap_welkin $(p)/target_welkin))
 
-.PHONY: help venv meltano lint format test demo bench readme clean
+.PHONY: help venv meltano orchestration lint format test demo bench readme clean
 
 help:
 	@echo "make demo   - set up, start a seeded Welkin emulator, run the Meltano pipelines, show the result"
@@ -37,6 +37,17 @@ $(MELTANO_VENV)/.installed: requirements-meltano.txt
 
 meltano: venv .meltano/.installed
 
+# The Dagster project (orchestration/): its own virtualenv, apart from Meltano's and the plugins'.
+DAGSTER_VENV := .venv-dagster
+
+$(DAGSTER_VENV)/.installed: orchestration/requirements.txt
+	$(PYTHON) -m venv $(DAGSTER_VENV)
+	$(DAGSTER_VENV)/bin/python -m pip install -q --upgrade pip
+	$(DAGSTER_VENV)/bin/python -m pip install -q -r orchestration/requirements.txt
+	touch $@
+
+orchestration: $(DAGSTER_VENV)/.installed
+
 lint: venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -46,7 +57,8 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-test: lint meltano
+test: lint meltano orchestration
+	$(BIN)/mypy --python-executable $(DAGSTER_VENV)/bin/python orchestration/welkin_dagster
 	rm -rf build/test-logs
 	$(BIN)/python -m pytest -q
 
@@ -60,4 +72,4 @@ readme: venv
 	$(BIN)/python scripts/readme_about.py
 
 clean:
-	rm -rf $(VENV) $(MELTANO_VENV) .meltano build output .state
+	rm -rf $(VENV) $(MELTANO_VENV) $(DAGSTER_VENV) .meltano build output .state

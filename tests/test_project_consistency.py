@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -82,20 +84,18 @@ def test_inherited_extractors_keep_their_own_selection() -> None:
         assert plugin["select"]
 
 
-def meltano_kind(schema: dict[str, Any]) -> str:
-    """The Meltano setting kind that matches a JSON-schema property of `--about`."""
-    if schema.get("secret") or schema.get("writeOnly"):
-        return "password"
-    if "enum" in schema:
-        return "options"
-    if schema.get("format") in ("date-time", "date"):
-        return "date_iso8601"
-    types = [t for t in schema["type"] if t != "null"]
-    if len(types) > 1:  # e.g. seconds or an ISO 8601 duration: Meltano passes the text through
-        return "string"
-    # Meltano 4.4.1's `decimal` kind yields a Decimal that its own JSON encoder then
-    # refuses (`meltano run` fails), so numbers are declared `integer` there.
-    return str({"number": "integer"}.get(types[0], types[0]))
+def _hub() -> ModuleType:
+    spec = importlib.util.spec_from_file_location(
+        "hub_definitions", ROOT / "scripts" / "hub_definitions.py"
+    )
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+hub = _hub()
+meltano_kind = hub.meltano_kind
 
 
 @pytest.mark.parametrize("plugin", ["tap-welkin", "target-welkin"])
@@ -115,3 +115,38 @@ def test_meltano_yml_definition_matches_about_output(plugin: str) -> None:
             assert values == schema["enum"], setting["name"]
     required = reported["settings"].get("required", [])
     assert declared["settings_group_validation"] == [required]
+
+
+def test_hub_definitions_are_generated_from_about() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "hub_definitions.py"), "--check"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("plugin", ["tap-welkin", "target-welkin"])
+def test_meltano_yml_agrees_with_the_hub_definition(plugin: str) -> None:
+    """A user's meltano.yml from the hub and ours describe each setting the same way."""
+    definition = yaml.safe_load(hub.path_of(plugin).read_text())
+    published = {s["name"]: s for s in definition["settings"]}
+    declared: dict[str, Any] = meltano_plugin(plugin)
+    assert sorted(declared["capabilities"]) == definition["capabilities"]
+    assert [sorted(group) for group in declared["settings_group_validation"]] == definition[
+        "settings_group_validation"
+    ]
+    for setting in declared["settings"]:
+        ours = published[setting["name"]]
+        for key in ("kind", "description"):
+            assert setting.get(key) == ours.get(key), (setting["name"], key)
+        assert bool(setting.get("sensitive")) == bool(ours.get("sensitive")), setting["name"]
+        if "options" in ours:
+            assert [o["value"] for o in setting["options"]] == [o["value"] for o in ours["options"]]
+    assert {"secret_key"} <= {n for n, s in published.items() if s.get("sensitive")}
+
+
+def test_meltano_yml_gives_each_plugin_a_test_command() -> None:
+    for plugin in ("tap-welkin", "target-welkin"):
+        assert meltano_plugin(plugin)["commands"]["test"]["args"] == "--config ENV --test"

@@ -180,12 +180,8 @@ class EventRun:
             return None
 
 
-class EventModeStream:
-    """Mixin (first base): records from the event run instead of a full or incremental read."""
-
-    name: str
-    tap: TapWelkin
-    stream_state: dict[str, t.Any]
+class EventOrder:
+    """Mixin (first base): records come in event order, and no read path is chosen."""
 
     @property
     def is_sorted(self) -> bool:
@@ -196,6 +192,14 @@ class EventModeStream:
     def check_sorted(self) -> bool:
         """Nothing to check (see ``is_sorted``)."""
         return False
+
+
+class EventModeStream(EventOrder):
+    """Mixin (first base): records from the event run instead of a full or incremental read."""
+
+    name: str
+    tap: TapWelkin
+    stream_state: dict[str, t.Any]
 
     def get_records(self, context: t.Any) -> Iterator[Record]:  # noqa: ANN401
         """The touched resources, shaped as the stream's usual read shapes them."""
@@ -252,8 +256,8 @@ class CdtRecordsStream(EventCdtParent, streams.CdtRecordsStream):
     """CDT records touched by events, handed to the CDT streams."""
 
 
-class CdtStream(streams.CdtStream):
-    """A CDT stream fed by the event-mode ``cdt_records``."""
+class CdtStream(EventOrder, streams.CdtStream):
+    """A CDT stream fed by the event-mode ``cdt_records`` (no export probe for its order)."""
 
     parent_stream_type = CdtRecordsStream
 

@@ -7,6 +7,8 @@ import sys
 from singer_sdk.contrib.msgspec import MsgSpecWriter
 from singer_sdk.singerlib import Message, RecordMessage
 
+from tap_welkin.progress import record_written
+
 if sys.version_info >= (3, 12):
     from typing import override
 else:
@@ -23,5 +25,7 @@ class WelkinMessageWriter(MsgSpecWriter):
     @override
     def write_message(self, message: Message) -> None:
         sys.stdout.buffer.write(self.format_message(message))
-        if not isinstance(message, RecordMessage):
+        if isinstance(message, RecordMessage):
+            record_written(message.stream)
+        else:
             sys.stdout.flush()

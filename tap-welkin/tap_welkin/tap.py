@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import sys
 import typing as t
 from functools import cached_property
@@ -9,9 +10,12 @@ from functools import cached_property
 import welkin_client
 from singer_sdk import Tap
 from singer_sdk import typing as th
+from welkin_client.cli import run_cli
+from welkin_client.config_check import check_config
 from welkin_client.http import WelkinClient
+from welkin_client.settings import connection_problems
 
-from tap_welkin import event_mode, sdk_compat, streams
+from tap_welkin import event_mode, progress, sdk_compat, streams
 from tap_welkin.auth import WelkinAuthenticator, build_authenticator
 from tap_welkin.bookmarks import parse_lookback
 from tap_welkin.output import WelkinMessageWriter
@@ -49,7 +53,7 @@ class TapWelkin(Tap):
         ),
         th.Property(
             "lookback_window",
-            th.CustomType({"type": ["string", "number", "null"]}),
+            th.CustomType({"type": ["string", "number", "null"], "minimum": 0}),
             title="Lookback window",
             description=(
                 "Re-read records updated this long before the bookmark, for late or "
@@ -58,7 +62,7 @@ class TapWelkin(Tap):
         ),
         th.Property(
             "page_size",
-            th.IntegerType,
+            th.IntegerType(minimum=1, maximum=1000),
             default=1000,
             title="Page size",
             description="Records per request, at most 1000 (Welkin's maximum).",
@@ -77,17 +81,36 @@ class TapWelkin(Tap):
         ),
         th.Property(
             "cdts",
-            th.ArrayType(th.StringType),
+            th.ArrayType(th.StringType(min_length=1)),
             title="CDTs",
             description="Machine names of the CDTs to discover (default: every CDT).",
         ),
         *event_mode.SETTINGS,
     ).to_dict()
 
-    def __init__(self, **kwargs: t.Any) -> None:
-        """Check the connection settings before any request (a one-line config error)."""
-        super().__init__(**kwargs)
+    def __init__(self, *, validate_config: bool = True, **kwargs: t.Any) -> None:
+        """Check every setting before any request: one line per bad setting, no value.
+
+        The SDK's own check quotes values (the secret among them) and skips formats,
+        so it only warns here and :func:`welkin_client.config_check.check_config` decides.
+        """
+        self._check_settings = validate_config
+        super().__init__(validate_config=False, **kwargs)
+        self.check_settings()
+
+    def check_settings(self) -> None:
+        """Check every setting once, before discovery sends the first request."""
+        if self._check_settings:
+            checks = (connection_problems, tap_problems)
+            check_config(self.config, self.config_jsonschema, checks)
+            self._check_settings = False
         welkin_client.check_connection_settings(self.config)
+
+    @override
+    def setup_mapper(self) -> None:
+        """Check the settings first: the SDK sets up maps from the catalog, i.e. discovers."""
+        self.check_settings()
+        super().setup_mapper()
 
     @cached_property
     def welkin(self) -> WelkinClient:
@@ -147,8 +170,26 @@ class TapWelkin(Tap):
         return found
 
 
+def tap_problems(config: t.Mapping[str, t.Any]) -> t.Iterator[tuple[str, str]]:
+    """Settings the schema cannot check: ``lookback_window``'s duration forms."""
+    try:
+        negative = parse_lookback(config.get("lookback_window")).total_seconds() < 0
+    except (ValueError, TypeError):
+        negative = True
+    if negative:
+        yield "lookback_window", "seconds (3600) or an ISO 8601 duration (PT1H, P1D, P1DT30M)"
+
+
+def main() -> None:
+    """The ``tap-welkin`` command: progress and a summary on stderr; expected errors end
+    in one line and exit code 1.
+    """
+    with progress.reporting(logging.getLogger(TapWelkin.name)):
+        run_cli(TapWelkin)
+
+
 SYNC_ORDER = {"users": 0, "patients": 1, "calendar_events": 2, "encounters": 3, "cdt_records": 4}
 
 
 if __name__ == "__main__":
-    TapWelkin.cli()
+    main()

@@ -129,7 +129,8 @@ def _mid_patients(state: dict[str, Any]) -> bool:
 
 def _mid_cdts(state: dict[str, Any]) -> bool:
     return any(
-        name.startswith("cdt_") and b.get("complete") is False and "progress_markers" in b
+        # Read from the export, a CDT stream is sorted: its bookmark moves record by record.
+        name.startswith("cdt_") and b.get("complete") is False and "replication_key_value" in b
         for name, b in state.get("bookmarks", {}).items()
     )
 

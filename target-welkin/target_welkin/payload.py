@@ -56,7 +56,7 @@ def _wrong(name: str, expected: str) -> RecordRejected:
 
 
 def parse_instant(value: t.Any) -> dt.datetime | None:  # noqa: ANN401
-    """A timezone-aware datetime from an ISO-8601 string or datetime (naive means UTC)."""
+    """A UTC datetime from an ISO-8601 string or datetime (naive means UTC), else None."""
     if isinstance(value, dt.datetime):
         parsed = value
     elif isinstance(value, str) and len(value) >= 10:  # noqa: PLR2004 - shortest ISO date
@@ -66,7 +66,12 @@ def parse_instant(value: t.Any) -> dt.datetime | None:  # noqa: ANN401
             return None
     else:
         return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
+    if parsed.tzinfo is None:
+        return parsed.replace(tzinfo=dt.timezone.utc)
+    try:
+        return parsed.astimezone(dt.timezone.utc)
+    except OverflowError:  # year 1 or 9999 with an offset: no UTC instant exists
+        return None
 
 
 def welkin_datetime(instant: dt.datetime) -> str:

@@ -25,8 +25,9 @@ KNOWN_TYPES = frozenset({"RECORD", "SCHEMA", "STATE", "ACTIVATE_VERSION", "BATCH
 MAX_DEPTH = 64
 DEFAULT_MAX_LINE_BYTES = 8 * 1024 * 1024
 _CHUNK = 1024 * 1024
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKET = re.compile(rb"[\[\]{}]")
+# Quotes and brackets only, brackets all of one kind (depth does not depend on the kind).
+_ONE_KIND = bytes.maketrans(b"{}", b"[]")
+_NOT_STRUCTURE = bytes(b for b in range(256) if b not in b'"[]{}')
 # C0, DEL and C1 controls, and the Unicode line separators: a stream name holding
 # one could forge or break a log line.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -54,15 +55,28 @@ def _as_bytes(line: str | bytes) -> bytes:
 def nesting_depth(line: bytes) -> int:
     """How deeply the JSON in ``line`` nests arrays and objects (strings skipped).
 
-    0 when the line holds too few brackets to nest deeper than ``MAX_DEPTH``.
+    Exact up to ``MAX_DEPTH``; ``MAX_DEPTH + 1`` for any line nested deeper. 0 when
+    the line holds too few brackets to nest deeper than the limit (no scan).
     """
     if line.count(b"[") + line.count(b"{") <= MAX_DEPTH:
         return 0  # cannot be deeper than the limit: skip the scan (the common case)
-    depth = deepest = 0
-    for bracket in _BRACKET.findall(_JSON_STRING.sub(b"", line)):
-        depth += 1 if bracket in (b"[", b"{") else -1
-        deepest = max(deepest, depth)
-    return deepest
+    if b"\\" in line:
+        # Escapes go first, escaped backslashes before escaped quotes (as the JSON
+        # reader pairs them, from the left): then every quote opens or closes a string.
+        line = line.replace(b"\\\\", b"").replace(b'\\"', b"")
+    kept = line.translate(_ONE_KIND, _NOT_STRUCTURE)  # quotes and brackets
+    brackets = kept.replace(b'""', b"")  # the strings without brackets
+    if b'"' in brackets:  # some string holds brackets: keep what is outside strings
+        brackets = b"".join(kept.split(b'"')[::2])
+    # Each pass removes the innermost pairs, one level: all in C, at most MAX_DEPTH + 1 passes.
+    depth = 0
+    while brackets and depth <= MAX_DEPTH:
+        inner = brackets.replace(b"[]", b"")
+        if len(inner) == len(brackets):
+            break  # unbalanced: not JSON, the decoder says so
+        brackets = inner
+        depth += 1
+    return depth
 
 
 def _require(condition: bool, kind: str, stream: str | None, reason: str) -> None:

@@ -37,6 +37,7 @@ class Code:
     UNKNOWN_STREAM = "UNKNOWN_STREAM"
     SCHEMA_MISMATCH = "SCHEMA_MISMATCH"
     WRONG_TYPE = "WRONG_TYPE"
+    VALUE_LIMIT = "VALUE_LIMIT"  # a length, control-character or date limit (limits.py)
     UNKNOWN_FIELD = "UNKNOWN_FIELD"
     READ_ONLY_FIELD = "READ_ONLY_FIELD"
     MISSING_FIELD = "MISSING_FIELD"

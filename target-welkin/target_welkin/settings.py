@@ -7,7 +7,12 @@ from dataclasses import dataclass
 
 import welkin_client
 from singer_sdk import typing as th
+from welkin_client.config_check import PATTERN_WORDS
 
+from target_welkin.limits import SETTINGS as LIMIT_SETTINGS
+
+RATIO = r"^(0(\.[0-9]+)?|1(\.0+)?|\.[0-9]+)$"
+PATTERN_WORDS[RATIO] = "a number from 0 to 1"
 RESOURCES = ("patients", "users", "calendar_events", "encounters", "cdt")
 WRITE_MODES = ("upsert", "insert", "update")
 NULL_HANDLING = ("omit", "send")
@@ -137,7 +142,7 @@ CONFIG_SCHEMA = th.PropertiesList(
                 "type": ["number", "string"],
                 "minimum": 0,
                 "maximum": 1,
-                "pattern": r"^(0(\.[0-9]+)?|1(\.0+)?|\.[0-9]+)$",
+                "pattern": RATIO,
             }
         ),
         default=0.5,
@@ -149,9 +154,10 @@ CONFIG_SCHEMA = th.PropertiesList(
         default=8 * 1024 * 1024,
         description="Longest input line, in bytes; a longer line is a reject (8 MiB).",
     ),
+    *LIMIT_SETTINGS,
     th.Property(
         "max_workers",
-        th.IntegerType,
+        th.IntegerType(minimum=1),
         default=4,
         description="Concurrent writes (never two for one key).",
     ),

@@ -13,8 +13,9 @@ from singer_sdk.exceptions import MissingKeyPropertiesError
 from singer_sdk.singerlib.exceptions import InvalidInputLine
 from singer_sdk.target_base import Target
 from typing_extensions import override
+from welkin_client.config_check import check_config
 from welkin_client.naming import cdt_stream_name
-from welkin_client.settings import check_connection_settings
+from welkin_client.settings import check_connection_settings, connection_problems
 
 from target_welkin.client import (
     CalendarEventsApi,
@@ -25,6 +26,7 @@ from target_welkin.client import (
 )
 from target_welkin.idmap import IdMap, MapCheck
 from target_welkin.reader import DEFAULT_MAX_LINE_BYTES, MalformedLine, WelkinMessageReader
+from target_welkin.reasons import missing_key
 from target_welkin.references import PLANNED, lock_key, unknown
 from target_welkin.rejects import Code, Operation, RecordRejected, Reject, RejectsFile
 from target_welkin.scheduler import KeyedScheduler
@@ -75,9 +77,12 @@ class TargetWelkin(Target):
         super().append_builtin_config(config_jsonschema)
         config_jsonschema["properties"].pop("load_method", None)
 
-    def __init__(self, **kwargs: t.Any) -> None:
-        """Check the connection settings and set up counters; connections open later."""
-        super().__init__(**kwargs)
+    def __init__(self, *, validate_config: bool = True, **kwargs: t.Any) -> None:
+        """Check every setting (one line each, no value) and set up counters; no request yet."""
+        # The SDK's own check quotes values (the secret among them): it only warns here.
+        super().__init__(validate_config=False, **kwargs)
+        if validate_config:
+            check_config(self.config, self.config_jsonschema, (connection_problems,))
         check_connection_settings(self.config)
         self.summary = RunSummary()
         self._lock = threading.Lock()
@@ -354,16 +359,8 @@ class TargetWelkin(Target):
         except RecordRejected as rejected:
             self.reject(stream, self._key_of(stream, record), rejected)
         except MissingKeyPropertiesError:
-            self.reject(
-                stream,
-                self._key_of(stream, record),
-                RecordRejected(
-                    "the record lacks a key property named by its SCHEMA (key_properties)",
-                    operation=Operation.VALIDATE,
-                    error_code=Code.MISSING_KEY,
-                    invalid=True,
-                ),
-            )
+            keys = self._sinks_active[stream].key_properties
+            self.reject(stream, self._key_of(stream, record), missing_key(keys, record))
 
     @override
     def _process_schema_message(self, message_dict: dict[str, t.Any]) -> None:

@@ -348,8 +348,12 @@ def test_reject_ratio_fails_the_run(emu, config, key, singer, test_log_dir):
     records.append({"externalId": f"{key}-ok", "firstName": "A", "lastName": "Bexample"})
     config["streams"] = {"ehr_patients": {"resource": "patients"}}
     run = run_cli(config, singer.stream("ehr_patients", records), test_log_dir, "reject-ratio")
-    assert run.returncode != 0
-    assert "max_reject_ratio" in run.stderr
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    # One clear line says why, and it is the last.
+    [line] = [line for line in run.stderr.splitlines() if "max_reject_ratio" in line]
+    assert "3 of 4 records were rejected (75%), more than max_reject_ratio 0.25" in line
+    assert run.stderr.rstrip().endswith(line)
     assert len(read_rejects(config)) == 3
 
 

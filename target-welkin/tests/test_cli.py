@@ -36,6 +36,7 @@ def test_state_goes_out_once_the_records_before_it_are_written(
     assert run.states == [{"bookmarks": {"patients": "first"}}]
     assert all(welkin.patient_by("EID", r["externalId"]) for r in first)
     assert "403" in run.stderr
+    assert "Traceback" not in run.stderr  # an expected error: one line
     # The log says how far the run got before it stopped.
     stopped = next(line for line in run.stderr.splitlines() if "Run stopped early" in line)
     so_far = json.loads(stopped.split("summary so far: ", 1)[1])
@@ -54,6 +55,7 @@ def test_wrong_secret_stops_the_run_before_any_record(emu, config, key, singer, 
     )
     assert run.returncode != 0
     assert "refused the API client's secret" in run.stderr
+    assert "Traceback" not in run.stderr
     assert "not-the-secret-8c1d" not in run.stderr
     counts = emu.requests()
     assert counts.get("total", 0) == counts.get("POST /{tenant}/admin/api_clients/{clientName}", 0)
@@ -66,6 +68,7 @@ def test_misconfigured_cdt_stops_the_run(emu, config, singer, test_log_dir):
     )
     assert run.returncode != 0
     assert "stream 'feed': this Welkin instance has no such CDT" in run.stderr
+    assert "Traceback" not in run.stderr
     assert writes(emu.requests()) == 0
 
 
@@ -176,6 +179,7 @@ def test_welkin_down_stops_the_run_and_state_stays_behind(
     assert run.returncode != 0
     assert run.states == []  # nothing was written, so no STATE moved forward
     assert "503" in run.stderr
+    assert "Traceback" not in run.stderr
     assert read_rejects(config) == []  # an outage is not the record's fault
 
 
@@ -186,6 +190,7 @@ def test_unusable_match_key_stops_the_run(emu, config, singer, test_log_dir):
     )
     assert run.returncode != 0
     assert "streams.feed.match_keys: ['email'] cannot match Welkin patients" in run.stderr
+    assert "Traceback" not in run.stderr
     assert writes(emu.requests()) == 0
 
 

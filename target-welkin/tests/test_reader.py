@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 import typing as t
 
 import pytest
@@ -19,11 +20,47 @@ from target_welkin.reader import (
 
 def test_nesting_depth_skips_strings():
     assert nesting_depth(b'{"a": "' + b"[" * 500 + b'"}') == 1  # brackets inside a string
-    deep = b'{"a": ' + b"[" * 100 + b"]" * 100 + b"}"
-    assert nesting_depth(deep) == 101
-    escaped = b'{"a": "\\"[[", "b": ' + b"[" * 70 + b"]" * 70 + b"}"
-    assert nesting_depth(escaped) == 71
+    wide = b'"w": ' + b"[" + b"[{}]," * 40 + b"[]]"  # many brackets, 3 deep
+    deep = b'{"a": ' + b"[" * 60 + b"]" * 60 + b", " + wide + b"}"
+    assert nesting_depth(deep) == 61
+    escaped = b'{"a": "\\"[[", "b": ' + b"[" * 62 + b"]" * 62 + b", " + wide + b"}"
+    assert nesting_depth(escaped) == 63
+    backslash_then_quote = b'{"a": "x\\\\", "b": "[[[", "c": ' + b"[" * 70 + b"]" * 70 + b"}"
+    assert nesting_depth(backslash_then_quote) == MAX_DEPTH + 1
     assert nesting_depth(b"[" * MAX_DEPTH + b"]" * MAX_DEPTH) == 0  # under the limit: no scan
+    assert nesting_depth(b"[" * 1000 + b"]" * 1000) == MAX_DEPTH + 1  # capped: deeper than allowed
+    assert nesting_depth(b"]" * 100 + b"[" * 100) == 0  # unbalanced: left to the decoder
+
+
+def _reference_depth(value: object) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(_reference_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(_reference_depth, value), default=0)
+    return 0
+
+
+def test_nesting_depth_matches_the_decoded_document():
+    rng = random.Random(9)
+    alphabet = ['"', "\\", "[", "]", "{", "}", "a", "\u00e9"]
+
+    def text() -> str:
+        return "".join(rng.choice(alphabet) for _ in range(rng.randrange(6)))
+
+    def build(level: int) -> object:
+        # One deep path, with strings and shallow siblings beside it at every level.
+        if level == 0:
+            return text()
+        items = [build(level - 1), text(), *([[text()], {}] if rng.random() < 0.5 else [])]
+        rng.shuffle(items)
+        return items if rng.random() < 0.5 else {f"k{i}[": v for i, v in enumerate(items)}
+
+    for _ in range(300):
+        document = [build(rng.randrange(1, 90)) for _ in range(rng.randrange(1, 4))]
+        line = json.dumps(document, ensure_ascii=rng.random() < 0.5).encode()
+        expected = min(_reference_depth(document), MAX_DEPTH + 1)
+        brackets = line.count(b"[") + line.count(b"{")
+        assert nesting_depth(line) == (expected if brackets > MAX_DEPTH else 0), line
 
 
 def test_lines_bounds_each_line_and_goes_on():

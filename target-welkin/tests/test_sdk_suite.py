@@ -14,6 +14,7 @@ instead of raising (each case is covered in ``test_bad_records.py``):
 from __future__ import annotations
 
 import json
+import re
 import tempfile
 from importlib import resources
 from pathlib import Path
@@ -37,9 +38,10 @@ from singer_sdk.testing.target_tests import (
     TargetSchemaUpdates,
     TargetSpecialCharsInAttributes,
 )
+from target_welkin.settings import RejectRatioExceeded
 from target_welkin.target import TargetWelkin
 
-from .conftest import make_config
+from .conftest import make_config, read_rejects
 from .helpers import WelkinReader
 
 
@@ -122,12 +124,29 @@ class DuplicateRecords(TargetDuplicateRecords):
         assert patient(self.resource, "dup", 2)["firstName"] == "20"
 
 
+CONTROL = re.compile("[\x00-\x1f]")
+
+
 class EncodedStrings(TargetEncodedStringData):
+    """Every encoding lands unchanged; a name holding control characters is a reject (limits)."""
+
+    def test(self) -> None:
+        with pytest.raises(RejectRatioExceeded, match="2 of 11 records"):
+            self.runner.sync_all()
+
     def validate(self) -> None:
         records = [r for r in sdk_records(self.name) if "info" in r and isinstance(r["info"], str)]
-        assert records
+        refused = {r["id"] for r in records if CONTROL.search(r["info"])}
+        assert refused == {6, 11}  # a newline; NUL and U+0001
         for record in records:
-            assert patient(self.resource, "str", record["id"])["firstName"] == record["info"]
+            if record["id"] not in refused:
+                assert patient(self.resource, "str", record["id"])["firstName"] == record["info"]
+            else:
+                assert not self.resource.patients_with("externalId", f"sdk-str-{record['id']}")
+        rejects = [r for r in read_rejects(SDK_CONFIG) if r["stream"] == "test_strings"]
+        assert {(r["key"], r["errorCode"]) for r in rejects} == {
+            (f"id={n}", "VALUE_LIMIT") for n in refused
+        }
 
 
 class NoPrimaryKeys(TargetNoPrimaryKeys):

@@ -6,9 +6,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-import requests
-from singer_sdk.exceptions import RetriableAPIError
 from welkin_client import WelkinAuthError, WelkinClient, WelkinNotFound
+from welkin_client.errors import TokenUnavailable, WelkinConnectionError
 from welkin_client.pagination import ExportCursorPaginator, SpringPagePaginator
 from welkin_emulator.testing import EmulatorProcess, seed_database
 
@@ -113,13 +112,33 @@ def test_a_token_answer_malformed_on_every_try_names_the_route_not_the_body(
     emulator.script_faults(
         [{"method": "POST", "route": TOKEN_TEMPLATE, "action": "malformed", "times": -1}]
     )
-    with pytest.raises(RetriableAPIError) as info:
+    with pytest.raises(TokenUnavailable) as info:
         client.tokens.token  # noqa: B018 - the token call alone, with its own retries
     message = str(info.value)
+    assert message.startswith("Welkin's token call failed on all 2 attempts (max_retries)")
     assert message.endswith(f"was not JSON on {TOKEN_ROUTE}")
     assert "firstName" not in message  # a part of the truncated body
     assert "DEMOCLIENT" not in message
     assert emulator.requests() == {TOKEN_ROUTE: 2, "total": 2}
+
+
+@pytest.mark.parametrize(
+    "fault", [{"action": "error", "status": 503}, {"action": "drop"}, {"action": "malformed"}]
+)
+def test_a_dead_token_call_is_not_retried_around_its_own_retries(
+    emulator: EmulatorProcess, fault: dict[str, object]
+) -> None:
+    # Each request attempt asks for a token: retried around the token call's own
+    # retries, a dead token endpoint cost max_retries squared calls (9 here).
+    client = client_for(emulator, max_retries=3)
+    emulator.script_faults([{"method": "POST", "route": TOKEN_TEMPLATE, "times": -1, **fault}])
+    with pytest.raises(TokenUnavailable, match="failed on all 3 attempts"):
+        client.request("POST", "by-filter/patients", params={"size": 1}, json={})
+    assert emulator.requests() == {TOKEN_ROUTE: 3, "total": 3}
+    # Other callers (writer threads) hear the same at once, with no more calls.
+    with pytest.raises(TokenUnavailable):
+        client.request("GET", "patients/x")
+    assert emulator.requests() == {TOKEN_ROUTE: 3, "total": 3}
 
 
 def test_throttling_errors_and_drops_are_retried(emulator: EmulatorProcess) -> None:
@@ -144,9 +163,12 @@ def test_transport_errors_name_the_route_not_the_url(emulator: EmulatorProcess) 
     patient_id = "0d9f3c1e-aaaa-bbbb-cccc-000000000001"
     client.tokens.token  # noqa: B018 - the drop is for the patient request
     emulator.script_faults([{"action": "drop", "times": 1}])
-    with pytest.raises(requests.exceptions.ConnectionError) as info:
+    with pytest.raises(WelkinConnectionError) as info:
         client.request("GET", f"patients/{patient_id}")
-    assert str(info.value) == "ConnectionError on GET /{tenant}/{instance}/patients/{patientId}"
+    host = emulator.api_url.split("//", 1)[1].split("/", 1)[0]
+    route = "GET /{tenant}/{instance}/patients/{patientId}"
+    assert str(info.value).startswith(f"ConnectionError talking to {host} on {route}: gave up")
+    assert patient_id not in str(info.value)
 
 
 def test_not_found_is_classified_and_safe(emulator: EmulatorProcess) -> None:

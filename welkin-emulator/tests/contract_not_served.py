@@ -1,57 +1,9 @@
-"""Recordings of resources the emulator does not serve yet, each with the reason.
+"""Recordings the emulator does not serve, each with the reason (none left since issue 13).
 
-The one place such reasons live (test_contract_recordings checks that every recording has a
-scenario or a reason here, never both): a scenario added for one of these recordings replaces
-its entry.
+test_contract_recordings checks that every recording has a scenario or a reason here, never
+both, and that this stays empty.
 """
 
 from __future__ import annotations
 
-# NOT SERVED YET: issue 13 adds scenarios for these (and deletes their entries).
-_ISSUE_13 = "not served yet: issue 13"
-NOT_SERVED: dict[str, str] = {
-    **dict.fromkeys(
-        ("TestFormation.test_assessment_read", "TestFormation.test_assessments_read",
-         "test_assessment_get", "test_assessment_record_answers_update",
-         "test_assessment_record_create", "test_assessment_record_delete",
-         "test_assessment_record_get", "test_assessment_record_get_w_patient_id",
-         "test_assessment_record_update", "test_assessment_records_get",
-         "test_assessment_records_get_patient_id", "test_encounter_assessment_create",
-         "test_encounter_assessment_delete", "test_encounter_assessment_get",
-         "test_encounter_assessment_update", "test_encounter_assessments_get",
-         "test_encounter_get_assessment_get", "test_encounter_related_data_assessment_get"),
-        f"assessments and encounter assessments {_ISSUE_13}",
-    ),
-    **dict.fromkeys(
-        ("TestFormation.test_program_read", "TestFormation.test_programs_read",
-         "TestProgram.test_delete", "TestProgram.test_read[id]",
-         "TestProgram.test_read[programName]", "TestProgram.test_update",
-         "TestPrograms.test_read", "fixtures/patient_program__TestProgram.test_delete",
-         "fixtures/patient_program__TestProgram.test_read[id]",
-         "fixtures/patient_program__TestProgram.test_read[programName]",
-         "fixtures/patient_program__TestProgram.test_update"),
-        f"programs and patient programs {_ISSUE_13}",
-    ),
-    **dict.fromkeys(
-        ("TestFormation.test_goal_read", "TestFormation.test_goals_read",
-         "test_care_plan_create", "test_care_plan_create_passing_patient_id",
-         "test_care_plan_read", "test_care_plan_read_passing_patient_id",
-         "test_care_plan_update", "test_care_plan_update_passing_patient_id"),
-        f"care plans and goal templates {_ISSUE_13}",
-    ),
-    **dict.fromkeys(
-        ("TestFormation.test_document_type_read", "TestFormation.test_document_types_read",
-         "test_document_summaries_get_patient_id", "test_document_summaries_subresource",
-         "test_document_summary_create", "test_document_summary_delete",
-         "test_document_summary_file_get", "test_document_summary_get"),
-        f"documents {_ISSUE_13}",
-    ),
-    **dict.fromkeys(
-        ("test_create_chat", "test_read_chat", "test_search_chat", "test_sms_patient_read",
-         "test_smses_patient_list", "test_email_patient_read", "test_emails_patient_list"),
-        f"chat, SMS and email {_ISSUE_13}",
-    ),
-    "test_schedule_read_all": f"schedules {_ISSUE_13}",
-    "test_work_hours_read_all": f"work hours {_ISSUE_13}",
-    "test_webhook_audit_read_all": f"the webhook audit {_ISSUE_13}",
-}  # fmt: skip
+NOT_SERVED: dict[str, str] = {}

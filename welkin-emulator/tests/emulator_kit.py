@@ -49,6 +49,9 @@ class Api:
     def patch(self, path: str, body: Any = None, **kw: Any) -> requests.Response:
         return self.request("PATCH", path, json=body, **kw)
 
+    def put(self, path: str, body: Any = None, **kw: Any) -> requests.Response:
+        return self.request("PUT", path, json=body, **kw)
+
     def delete(self, path: str, **kw: Any) -> requests.Response:
         return self.request("DELETE", path, **kw)
 

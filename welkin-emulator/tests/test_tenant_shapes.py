@@ -126,6 +126,7 @@ def test_audit_feed_follows_the_real_feed(api: Api) -> None:
         "allergies": "COMMON",
         "__encounter__": "ENCOUNTER",
         "__encounter_disposition__": "ENCOUNTER_DISPOSITION",
+        "__encounter_assessment__": "ENCOUNTER_ASSESSMENT",  # the template's assessment link
     }
     assert set(relations.values()) - {facts["relations_beyond"]}
     assert sum(e["eventId"] is None for e in events) > len(events) / 2

@@ -39,6 +39,10 @@ def test_start_stop_and_banner(tmp_path: Path) -> None:
         banner = emu.log_tail()
         assert f"welkin-emulator listening on {emu.url}" in banner
         assert "DEMOCLIENT" in banner and "NOEXPORT" in banner
+        # Not even the published demo secrets (the README says it never logs secrets).
+        assert emu.client_secret not in banner
+        assert emu.noexport_client_secret not in banner
+        assert "secret" not in banner.replace("demo secret", "").replace("a secret from", "")
         assert "instances sandbox" in banner
     assert not emu.running
     time.sleep(0.1)

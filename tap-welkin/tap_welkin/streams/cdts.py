@@ -100,7 +100,6 @@ class CdtRecordsStream(IncrementalStream):
     paginator_class = NamedPagePaginator
     selected_by_default = False
     _flush_due = False
-    _batches = 0
 
     @override
     def get_records(self, context: Context | None) -> Iterator[Record]:
@@ -145,11 +144,12 @@ class CdtRecordsStream(IncrementalStream):
     def generate_child_contexts(
         self, record: Record, context: Context | None
     ) -> Iterator[Context | None]:
-        # The CDT streams sync once per batch, not once per record.
+        # The CDT streams sync once per batch, not once per record. An empty context
+        # (not None, which the SDK skips) gives each CDT stream one unpartitioned
+        # bookmark, which the SDK can then treat as sorted (resumable) on the export.
         if self._flush_due:
             self._flush_due = False
-            self._batches += 1
-            yield {"batch": self._batches}
+            yield {}
 
     @override
     def rest_records(  # type: ignore[override]
@@ -171,8 +171,6 @@ class CdtStream(WelkinStream):
 
     parent_stream_type = CdtRecordsStream
     replication_key = "updatedAt"
-    # One bookmark per CDT stream, not one per batch.
-    state_partitioning_keys: t.ClassVar[list[str]] = []  # type: ignore[misc]
 
     def __init__(self, tap: Tap, cdt: t.Mapping[str, t.Any], name: str) -> None:
         """Build the stream of ``cdt`` (a formation object) under the stream name ``name``."""
@@ -180,6 +178,26 @@ class CdtStream(WelkinStream):
         self.pending: list[Record] = []
         self.run_bound = Bound(None)
         super().__init__(tap, name=name, schema=cdt_schema(cdt), path="export/CDT_RECORD")
+
+    @property
+    @override
+    def is_sorted(self) -> bool:
+        # The shared read's order: the export's (updatedAt, id) keeps this bookmark
+        # resumable; list endpoints give no order. singer-sdk reads this per record,
+        # after cdt_records has chosen its path, so no "unsorted" warning on export.
+        return self.reader.uses_export
+
+    @property
+    @override
+    def check_sorted(self) -> bool:
+        # As cdt_records: the export's order is checked there (a lookback re-reads
+        # older records on purpose); list endpoints leave the comparison to the SDK.
+        return not self.reader.uses_export
+
+    @property
+    def reader(self) -> CdtRecordsStream:
+        """The ``cdt_records`` stream whose read feeds this one."""
+        return t.cast("CdtRecordsStream", self.tap.streams[CdtRecordsStream.name])
 
     def start_run(self) -> None:
         """Fix this run's bound before the shared read starts."""

@@ -17,7 +17,9 @@ from typing_extensions import override
 from welkin_client.errors import WelkinAPIError, WelkinAuthError, WelkinForbidden
 
 from target_welkin.client import ResourceApi
+from target_welkin.limits import check_record, shown_key
 from target_welkin.payload import FieldSpec, normalize
+from target_welkin.reasons import field_names, patient_reference, schema_mismatch
 from target_welkin.references import (
     NO_REFERENCES,
     PLANNED,
@@ -64,7 +66,8 @@ def record_key(record: t.Mapping[str, t.Any], key_fields: t.Iterable[str]) -> st
     flat = flatten(record)
     for name in (*key_fields, "id"):
         value = flat.get(name)
-        if isinstance(value, (str, int)) and not isinstance(value, bool) and value != "":
+        usable = isinstance(value, (str, int)) and not isinstance(value, bool) and value != ""
+        if usable and shown_key(str(value)):  # a key breaking the limits is not shown
             return f"{name}={value}"
     return None
 
@@ -155,17 +158,7 @@ class WelkinSink(WriteFlow, Sink):
             return record
         error = next(iter(self._schema_validator.iter_errors(record)), None)
         if error is not None:
-            path = "/".join(str(p) for p in error.absolute_path)
-            if error.validator == "required" and isinstance(error.validator_value, list):
-                missing = [n for n in error.validator_value if n not in (error.instance or {})]
-                path = "/".join(filter(None, [path, ",".join(map(str, missing))]))
-            raise RecordRejected(
-                f"field '{path or '(record)'}': does not match the stream's SCHEMA "
-                f"({error.validator})",
-                operation=Operation.VALIDATE,
-                error_code=Code.SCHEMA_MISMATCH,
-                invalid=True,
-            )
+            raise schema_mismatch(error)
         return record
 
     @override
@@ -218,12 +211,14 @@ class WelkinSink(WriteFlow, Sink):
             RecordRejected: wrong types, unknown fields, no key, no parent reference.
         """
         flat = flatten(record)
-        stamp = None
-        source_id = flat.get("id") if isinstance(flat.get("id"), str) and flat.get("id") else None
         for source, target_field in self.aliases.items():
             if flat.get(target_field) is None and flat.get(source) is not None:
                 flat[target_field] = flat[source]
         parent_field = self.route.patient_field
+        keys = {*self.route.match_keys(self.key_fields), "id", parent_field}
+        flat = check_record(self.config, self.fields, flat, keys)
+        stamp = None
+        source_id = flat.get("id") if isinstance(flat.get("id"), str) and flat.get("id") else None
         payload: Json = {}
         for name, value in flat.items():
             if name == "id" or name in self.read_only or name.startswith("_sdc_"):
@@ -234,8 +229,9 @@ class WelkinSink(WriteFlow, Sink):
                 continue
             spec = self.fields.get(name)
             if spec is None:
+                shown = field_names([name])  # the name comes from the record: maybe unprintable
                 raise RecordRejected(
-                    f"field '{name}': not a writable field of Welkin {self.resource}",
+                    f"field '{shown}': not a writable field of Welkin {self.resource}",
                     operation=Operation.VALIDATE,
                     error_code=Code.UNKNOWN_FIELD,
                     invalid=True,
@@ -265,14 +261,7 @@ class WelkinSink(WriteFlow, Sink):
             )
         parent = None
         if self.parent_resource:
-            value = flat.get(parent_field)
-            if not isinstance(value, str) or not value:
-                raise RecordRejected(
-                    f"field '{parent_field}': the patient reference is missing",
-                    operation=Operation.VALIDATE,
-                    error_code=Code.MISSING_FIELD,
-                    invalid=True,
-                )
+            value = patient_reference(parent_field, flat.get(parent_field))
             parent = (self.route.patient_key, value)
         named = key_values and not stamp
         key = f"{key_values[0][0]}={key_values[0][1]}" if named else f"id={source_id}"

@@ -4,7 +4,10 @@ Welkin issues one-hour tokens from ``POST /{tenant}/admin/api_clients/{client}``
 with ``{"secret": ...}``. We refresh before expiry (with a margin), and once when
 Welkin answers 401 ``TOKEN_EXPIRED``/``NOT_VALID_JSON_WEB_TOKEN``. Welkin blocks a
 client for five minutes after more than 100 token requests in five minutes, so
-token requests have their own budget that stays under that limit.
+token requests have their own budget that stays under that limit. A token call
+that fails on all its ``max_retries`` attempts is fatal (``TokenUnavailable``):
+the request that needed the token does not retry around it, so a dead token
+endpoint costs ``max_retries`` calls, not ``max_retries`` squared.
 """
 
 from __future__ import annotations
@@ -17,17 +20,23 @@ import time
 import typing as t
 
 import requests
-from pyrate_limiter import Duration, Limiter, Rate
 from singer_sdk.authenticators import APIAuthenticatorBase
 from singer_sdk.exceptions import RetriableAPIError
 
 from welkin_client.errors import (
     RETRIABLE_STATUSES,
     TokenRejected,
+    TokenUnavailable,
     WelkinAuthError,
+    WelkinConnectionError,
     classify_response,
 )
-from welkin_client.retry import with_retries
+from welkin_client.hints import token_refusal
+from welkin_client.ratelimit import Budget, token_budget
+from welkin_client.retry import RETRIABLE_EXCEPTIONS, with_retries
+
+# The token call's own retries are spent: a failure the caller must not retry around.
+TOKEN_CALL_FAILURES: tuple[type[Exception], ...] = (*RETRIABLE_EXCEPTIONS, WelkinConnectionError)
 
 if t.TYPE_CHECKING:
     from welkin_client.session import WelkinSession
@@ -35,8 +44,6 @@ if t.TYPE_CHECKING:
 LOGGER = logging.getLogger("welkin_client.auth")
 
 DEFAULT_TOKEN_LIFETIME = 3600.0
-# Stay below Welkin's "more than 100 per 5 minutes" block.
-TOKEN_REQUESTS_PER_5_MINUTES = 90
 # Named in errors instead of the URL (it carries the API client's name).
 TOKEN_ROUTE = "POST /{tenant}/admin/api_clients/{clientName}"  # noqa: S105 - a route
 
@@ -75,8 +82,13 @@ class WelkinTokenManager:
         secret_key: str,
         timeout: float = 60,
         max_tries: int = 6,
+        budget: Budget | None = None,
     ) -> None:
-        """Prepare the manager; no request is made until a token is needed."""
+        """Prepare the manager; no request is made until a token is needed.
+
+        ``budget`` limits token requests (default: this process's own, under Welkin's
+        100 per 5 minutes); pass a shared one when many processes use the API client.
+        """
         self._session = session
         self._url = f"{base_url}/{tenant}/admin/api_clients/{api_client}"
         self._secret = secret_key
@@ -89,8 +101,9 @@ class WelkinTokenManager:
         # The token fetched because Welkin refused the previous one: if Welkin
         # refuses this one too, the credentials (not the token's age) are the problem.
         self._token_after_rejection: str | None = None
-        self._budget = Limiter(Rate(TOKEN_REQUESTS_PER_5_MINUTES, Duration.MINUTE * 5))
+        self._budget = budget or token_budget()
         self.fetch_count = 0
+        self._unavailable: str | None = None
 
     @property
     def token(self) -> str:
@@ -120,17 +133,26 @@ class WelkinTokenManager:
                 self._fetch()
                 self._token_after_rejection = self._token
 
+    def close(self) -> None:
+        """Release the token budget's backend connection, if any."""
+        self._budget.close()
+
     def _fetch(self) -> None:
-        self._budget.try_acquire("token", blocking=True)
-        response, token = with_retries(self._post, max_tries=self._max_tries)
+        if self._unavailable is not None:
+            # The token call already failed on every attempt: say so again at once
+            # instead of another round of attempts per caller (writer threads).
+            raise TokenUnavailable(self._unavailable)
+        self._budget.acquire()
+        try:
+            response, token = with_retries(self._post, max_tries=self._max_tries)
+        except TOKEN_CALL_FAILURES as exc:
+            self._unavailable = (
+                f"Welkin's token call failed on all {self._max_tries} attempts (max_retries); "
+                f"the last: {exc}"
+            )
+            raise TokenUnavailable(self._unavailable) from None
         if token is None:
-            try:
-                classify_response(response)
-            except WelkinAuthError as exc:
-                msg = f"{exc}: Welkin refused the API client's secret."
-                raise WelkinAuthError(msg, status=exc.status, error_code=exc.error_code) from None
-            msg = f"Welkin answered {response.status_code} without a token on {TOKEN_ROUTE}"
-            raise WelkinAuthError(msg, status=response.status_code)
+            raise token_refusal(response, TOKEN_ROUTE)
         lifetime = _jwt_lifetime(token) or DEFAULT_TOKEN_LIFETIME
         # Refresh with a margin: five minutes, or a fifth of a short lifetime.
         margin = min(300.0, lifetime / 5)

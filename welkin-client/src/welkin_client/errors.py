@@ -46,6 +46,14 @@ class WelkinAuthError(WelkinAPIError):
     """Credentials are wrong or the token was refused again right after a refresh."""
 
 
+class TokenUnavailable(WelkinAuthError):
+    """The token call failed on every attempt: no request can be authenticated.
+
+    Fatal, so the request that needed the token is not retried around the token
+    call's own retries (which would make ``max_retries`` squared token calls).
+    """
+
+
 class WelkinForbidden(WelkinAPIError):
     """The API client lacks a permission (403 ``ACCESS_FOR_API_CLIENT_RESTRICTED``)."""
 
@@ -60,6 +68,13 @@ class WelkinNotFound(WelkinAPIError):
 
 class WelkinRejected(WelkinAPIError):
     """400/409/422: Welkin refused the request as invalid."""
+
+
+class WelkinConnectionError(FatalAPIError):
+    """Welkin's host could not be reached within the retry budget (a fatal, one-line error).
+
+    Not a ``WelkinAPIError``: no response came back, so nothing record-specific went wrong.
+    """
 
 
 class TokenRejected(RetriableAPIError):

@@ -11,8 +11,10 @@ import logging
 import typing as t
 
 from welkin_client.auth import WelkinTokenManager, check_response
+from welkin_client.errors import WelkinAPIError
+from welkin_client.hints import first_call_refusal
 from welkin_client.pagination import response_body
-from welkin_client.ratelimit import RateBudget
+from welkin_client.ratelimit import RateBudget, token_budget
 from welkin_client.retry import with_retries
 from welkin_client.session import WelkinSession
 from welkin_client.settings import base_url_from_config
@@ -44,7 +46,13 @@ class WelkinClient:
         self.instance = str(config["instance"])
         self.timeout = float(config.get("request_timeout") or 60)
         self.max_tries = int(config.get("max_retries") or 6)
-        self.budget = RateBudget(float(config.get("max_requests_per_second") or 0))
+        api_client = str(config["api_client"])
+        # Welkin's limits are per API client: one budget per API host, tenant and client.
+        scope = f"{self.base_url}|{self.tenant}|{api_client}"
+        backend_url = config.get("rate_limit_backend_url") or None
+        self.budget = RateBudget(
+            float(config.get("max_requests_per_second") or 0), backend_url=backend_url, scope=scope
+        )
         self.session = WelkinSession(
             self.budget,
             user_agent=str(config.get("user_agent") or user_agent),
@@ -54,11 +62,14 @@ class WelkinClient:
             self.session,
             base_url=self.base_url,
             tenant=self.tenant,
-            api_client=str(config["api_client"]),
+            api_client=api_client,
             secret_key=str(config["secret_key"]),
             timeout=self.timeout,
             max_tries=self.max_tries,
+            budget=token_budget(backend_url=backend_url, scope=scope),
         )
+        # Until one instance call succeeds, a 401/403/404 most likely means a wrong setting.
+        self._reached = False
 
     def url(self, path: str, *, admin: bool = False) -> str:
         """Absolute URL of an instance path (``patients/…``) or, with ``admin``, a tenant path."""
@@ -83,7 +94,13 @@ class WelkinClient:
             headers={"Authorization": f"Bearer {self.tokens.token}"},
             timeout=self.timeout,
         )
-        check_response(response, self.tokens)
+        try:
+            check_response(response, self.tokens)
+        except WelkinAPIError as refused:
+            if not self._reached:
+                raise first_call_refusal(refused) from None
+            raise
+        self._reached = True
         return response
 
     def request(
@@ -127,5 +144,7 @@ class WelkinClient:
             paginator.advance(response)
 
     def close(self) -> None:
-        """Close pooled connections."""
+        """Close pooled connections (to Welkin and to a shared budget backend)."""
         self.session.close()
+        self.budget.close()
+        self.tokens.close()

@@ -16,6 +16,8 @@ import backoff
 import requests
 from singer_sdk.exceptions import RetriableAPIError
 
+from welkin_client.errors import WelkinConnectionError
+
 LOGGER = logging.getLogger("welkin_client.retry")
 
 RETRIABLE_EXCEPTIONS: tuple[type[Exception], ...] = (
@@ -85,8 +87,21 @@ def log_backoff(logger: logging.Logger) -> t.Callable[[t.Any], None]:
     return handler
 
 
+UNREACHABLE: tuple[type[Exception], ...] = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+)
+
+
 def with_retries(func: t.Callable[[], T], *, max_tries: int) -> T:
-    """Call ``func`` until it returns, retrying retriable failures with the shared policy."""
+    """Call ``func`` until it returns, retrying retriable failures with the shared policy.
+
+    Raises:
+        WelkinConnectionError: the host stayed unreachable for every attempt; the one
+            summary line names the host, the attempts and the seconds spent, and is
+            fatal, so no enclosing retry loop starts over.
+    """
+    started = time.monotonic()
     decorated = backoff.on_exception(
         wait_generator,
         RETRIABLE_EXCEPTIONS,
@@ -95,5 +110,13 @@ def with_retries(func: t.Callable[[], T], *, max_tries: int) -> T:
         on_backoff=log_backoff(LOGGER),
         logger=None,
     )(func)
-    result: T = decorated()
+    try:
+        result: T = decorated()
+    except UNREACHABLE as exc:
+        spent = time.monotonic() - started
+        msg = (
+            f"{type(exc).__name__} {exc}: gave up after {max_tries} attempts in {spent:.1f} s. "
+            "Check api_url (or environment), that the server is up, and the network or proxy."
+        )
+        raise WelkinConnectionError(msg) from None
     return result

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import typing as t
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -32,10 +33,14 @@ class WelkinSession(requests.Session):
         self.mount("http://", adapter)
 
     def send(self, request: requests.PreparedRequest, **kwargs: t.Any) -> requests.Response:  # type: ignore[override]
-        """Send after spending budget; transport errors keep their type, lose the URL."""
+        """Send after spending budget; transport errors keep their type and name only the host."""
         self.budget.spend()
         try:
             return super().send(request, **kwargs)
         except requests.exceptions.RequestException as exc:
-            safe = f"{type(exc).__name__} on {request.method} {route_template(request.url or '')}"
+            # The host (never a secret or PHI) tells the user what to check; the path may
+            # carry patient ids, so only its template is named.
+            url = request.url or ""
+            where = urlsplit(url).netloc.rsplit("@", 1)[-1] or "?"
+            safe = f"talking to {where} on {request.method} {route_template(url)}"
             raise type(exc)(safe) from None

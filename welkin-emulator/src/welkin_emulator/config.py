@@ -73,10 +73,10 @@ class EmulatorConfig:
         return bool(t and instance in t.instances)
 
     def describe(self) -> str:
-        """Human-readable summary printed at start-up.
+        """Human-readable summary printed at start-up: tenants, instances, client names.
 
-        The built-in demo credentials are printed in full (they are published defaults, and
-        users need them); secrets from a ``--config`` file are masked, so they never reach a log.
+        Never a secret, not even the published demo ones: whoever reads a log must not be
+        able to use it. The README and ``welkin_emulator.testing`` name the demo secrets.
         """
         builtin = {DEFAULT_CLIENT: DEFAULT_SECRET, NOEXPORT_CLIENT: NOEXPORT_SECRET}
         lines = []
@@ -84,10 +84,12 @@ class EmulatorConfig:
             lines.append(f"  tenant {t.name!r}: instances {', '.join(t.instances)}")
             for c in t.clients.values():
                 export = "export allowed" if c.export_allowed else "no export"
-                shown = (
-                    repr(c.secret) if builtin.get(c.name) == c.secret else "******** (from config)"
+                origin = (
+                    "the built-in demo secret (see README)"
+                    if builtin.get(c.name) == c.secret
+                    else "a secret from --config"
                 )
-                lines.append(f"    API client {c.name!r} secret {shown} ({export})")
+                lines.append(f"    API client {c.name!r} with {origin} ({export})")
         return "\n".join(lines)
 
 

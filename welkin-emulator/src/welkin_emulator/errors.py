@@ -130,3 +130,34 @@ def validation_errors(component: str, problems: list[tuple[str, str]]) -> ApiErr
 def bad_request(component: str, message: str, details: dict[str, Any] | None = None) -> ApiError:
     """400 for malformed requests (unparseable JSON, missing required query parameters)."""
     return ApiError(400, "BAD_REQUEST", component, message, details or {})
+
+
+def sms_not_found(sms_id: str) -> ApiError:
+    """404 for an unknown SMS (recorded body: ``details {id}``)."""
+    return ApiError(404, "SMS_NOT_FOUND", "SMS", "SMS was not found", {"id": sms_id})
+
+
+def email_not_found(patient_id: str, email_id: str) -> ApiError:
+    """404 for an unknown email (recorded body: ``details {patientId, id}``)."""
+    return ApiError(404, "EMAIL_NOT_FOUND", "EMAIL", "Email is not found",
+                    {"patientId": patient_id, "id": email_id})  # fmt: skip
+
+
+def assessment_record_not_found(patient_id: str, record_id: str) -> ApiError:
+    """404 for an unknown assessment record (recorded body)."""
+    return ApiError(404, "ASSESSMENT_RECORD_NOT_FOUND", "ASSESSMENT",
+                    "Assessment record for patient not found",
+                    {"recordId": record_id, "patientId": patient_id})  # fmt: skip
+
+
+def patient_program_not_found(details: dict[str, Any]) -> ApiError:
+    """404 for a patient program (recorded: ``{id, patientId}`` or ``{programName, patientId,
+    notStatus}``).
+    """
+    return ApiError(404, "PATIENT_PROGRAM_NOT_FOUND", "PATIENT_PROGRAM",
+                    "Patient related to program doesn't exist", details)  # fmt: skip
+
+
+def not_found(code: str, component: str, message: str, details: dict[str, Any]) -> ApiError:
+    """A 404 the recordings never showed, shaped as the recorded ones (code named per resource)."""
+    return ApiError(404, code, component, message, details)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .designer import ENCOUNTER_ASSESSMENT_CDT
 from .formations import (
     DISPOSITION_CDT_ID,
     DISPOSITION_CDT_NAME,
@@ -149,3 +150,30 @@ def embed_event(body: dict[str, Any], event: dict[str, Any] | None) -> None:
         localStartDatetime=format_local(start, None) if start is not None else None,
         localEndDatetime=format_local(end, None) if end is not None else None,
     )
+
+
+def assessment_link(  # noqa: PLR0917
+    link_id: str,
+    patient_id: str,
+    encounter_id: str,
+    assessment: dict[str, Any],
+    ts: str,
+    actor_id: str,
+    actor_name: str,
+    *,
+    from_template: bool,
+) -> dict[str, Any]:
+    """An encounter's assessment link: the CDT envelope of ``__encounter_assessment__``."""
+    cdt = ENCOUNTER_ASSESSMENT_CDT
+    body = cdt_json_body({"fields": []}, link_id, ts, actor_id, actor_name, {})
+    body.update(
+        source_type="ENCOUNTER",
+        source_name=ENCOUNTER_CDT_NAME,
+        source_id=encounter_id,
+        assessmentName=assessment["name"],
+        assessmentTitle=assessment["title"],
+        assessmentRecordId=None,
+        fromTemplate=from_template,
+        relation="ASSESSMENT",
+    )
+    return cdt_envelope(link_id, patient_id, cdt["id"], cdt["version"], cdt["name"], body)

@@ -215,7 +215,13 @@ ENCOUNTER_TEMPLATES: list[dict[str, Any]] = [
         ["asm-coaching-notes", "asm-treatment-recommendations"],
     ),
     _template(
-        "etmp-initial-consultation", "Initial Consultation", "#3d85c6", "Sync", "VIDEO", 60, []
+        "etmp-initial-consultation",
+        "Initial Consultation",
+        "#3d85c6",
+        "Sync",
+        "VIDEO",
+        60,
+        ["asm-hello-form"],
     ),
     _template(
         "etmp-follow-up", "Follow-up Call", "#6aa84f", "Sync", "CALL", 30, ["asm-coaching-notes"]

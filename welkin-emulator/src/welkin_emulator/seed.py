@@ -21,11 +21,14 @@ import orjson
 
 from .events import calendar_event, disposition_envelope, encounter_body, encounter_envelope
 from .formations import CDTS_BY_NAME, ENCOUNTER_TEMPLATES
+from .items import INSERT_ITEM
 from .records import cdt_envelope, cdt_json_body, participant
 from .routes.patients import row_values
 from .routes.users import user_search_text
 from .storage import bump_generation, connect, init_schema
 from .synthetic import BASE_MS, SPAN_MS, Gen, cdt_values, make_patient, make_users
+from .synthetic_admin import seed_webhooks, seed_work_hours
+from .synthetic_care import CareSeeder
 from .timeutil import format_ms
 
 
@@ -194,6 +197,60 @@ _INSERTS["encounter_events"] = (
 CHUNK = 5000  # patients generated and inserted per batch: bounded memory, few executemany calls
 
 
+def _flush(
+    conn: sqlite3.Connection, ctx: dict[str, Any], care: CareSeeder, counts: dict[str, int]
+) -> None:
+    """Insert one chunk's rows (and the care rows gathered so far) and count them by kind."""
+    records = ctx["records"] + care.records
+    conn.executemany(_INSERTS["records"], records)
+    conn.executemany(_INSERTS["calendar_events"], ctx["events"])
+    conn.executemany(_INSERTS["encounter_events"], ctx["links"])
+    conn.executemany(INSERT_ITEM, care.items)
+    for row in records:
+        key = f"{row[2].lower().replace('_', ' ')} records"
+        counts[key] = counts.get(key, 0) + 1
+    for row in care.items:
+        key = row[2].lower().replace("_", " ") + " items"
+        counts[key] = counts.get(key, 0) + 1
+    counts["calendar events"] += len(ctx["events"])
+    care.records.clear()
+    care.items.clear()
+
+
+def _seed_patients(  # noqa: PLR0917
+    conn: sqlite3.Connection, g: Gen, care: CareSeeder, users: list[dict[str, Any]],
+    patients: int, counts: dict[str, int],
+) -> None:  # fmt: skip
+    """Patients with their records, care data and webhook deliveries, in chunks."""
+    tenant, instance = care.tenant, care.instance
+    active = [u for u in users if u["userState"] == "ACTIVE"]
+    seed_work_hours(care, users)
+    by_id = {u["id"]: u for u in users}
+    patient_ids: list[str] = []
+    for first in range(0, patients, CHUNK):
+        ctx: dict[str, Any] = {"tenant": tenant, "instance": instance, "active": active,
+                               "records": [], "events": [], "links": []}  # fmt: skip
+        patient_rows = []
+        for n in range(first, min(first + CHUNK, patients)):
+            rec = make_patient(g, n, users)
+            care.patient(rec, active, n)  # fills patientPrograms before the row is written
+            patient_rows.append((tenant, instance, rec["id"], *row_values(rec),
+                                 rec["updatedAt"], orjson.dumps(rec).decode()))  # fmt: skip
+            patient_ids.append(rec["id"])
+            start = len(ctx["records"])
+            _rows_for_patient(g, ctx, n, rec)
+            for row in ctx["records"][start:]:
+                if row[2] == "ENCOUNTER":
+                    care.encounter(orjson.loads(row[-1]), by_id[row[6]])
+        _flush(conn, ctx, care, counts)
+        counts["patients"] += len(patient_rows)
+        conn.executemany(_INSERTS["patients"], patient_rows)
+    hooks = seed_webhooks(care, patient_ids, max(20, patients // 10))
+    conn.executemany("INSERT INTO webhook_deliveries(tenant, instance, status, sent_at, body) "
+                     "VALUES(?,?,?,?,?)", hooks)  # fmt: skip
+    counts["webhook deliveries"] = len(hooks)
+
+
 def seed_database(
     db_path: str | Path,
     patients: int,
@@ -209,7 +266,6 @@ def seed_database(
     init_schema(db_path)
     g = Gen(seed)
     users = make_users(g, instance)
-    active = [u for u in users if u["userState"] == "ACTIVE"]
     user_rows = [
         (tenant, u["id"], u["username"], user_search_text(u), u["userState"], u["updatedAt"],
          orjson.dumps(u).decode())
@@ -227,7 +283,15 @@ def seed_database(
     try:
         conn.execute("BEGIN IMMEDIATE")
         conn.execute("DELETE FROM users WHERE tenant=?", (tenant,))
-        for table in ("patients", "records", "calendar_events", "encounter_events", "audit_events"):
+        for table in (
+            "patients",
+            "records",
+            "calendar_events",
+            "encounter_events",
+            "audit_events",
+            "items",
+            "webhook_deliveries",
+        ):
             conn.execute(f"DELETE FROM {table} WHERE tenant=? AND instance=?", (tenant, instance))  # noqa: S608 - table/column names are constants
         # Bulk loading into unindexed tables and indexing once at the end is several times
         # faster than maintaining seven indexes row by row.
@@ -241,23 +305,7 @@ def seed_database(
             "VALUES(?,?,?,?,?,?,?)",
             user_rows,
         )
-        for first in range(0, patients, CHUNK):
-            ctx: dict[str, Any] = {"tenant": tenant, "instance": instance, "active": active,
-                                   "records": [], "events": [], "links": []}  # fmt: skip
-            patient_rows = []
-            for n in range(first, min(first + CHUNK, patients)):
-                rec = make_patient(g, n, users)
-                patient_rows.append((tenant, instance, rec["id"], *row_values(rec),
-                                     rec["updatedAt"], orjson.dumps(rec).decode()))  # fmt: skip
-                _rows_for_patient(g, ctx, n, rec)
-            conn.executemany(_INSERTS["patients"], patient_rows)
-            conn.executemany(_INSERTS["records"], ctx["records"])
-            conn.executemany(_INSERTS["calendar_events"], ctx["events"])
-            conn.executemany(_INSERTS["encounter_events"], ctx["links"])
-            counts["patients"] += len(patient_rows)
-            for row in ctx["records"]:
-                counts[f"{row[2].lower()} records"] += 1
-            counts["calendar events"] += len(ctx["events"])
+        _seed_patients(conn, g, CareSeeder(g, seed, tenant, instance), users, patients, counts)
         for _name, sql in indexes:
             conn.execute(sql)
         bump_generation(conn)

@@ -28,7 +28,6 @@ class AppState:
     def __post_init__(self) -> None:
         self.tokens = TokenService(self.db, self.config)
         self.faults = FaultEngine(copy.deepcopy(self.initial_faults))
-        webhook_audit.create_table(self.db)
         db = self.db
         self.webhooks = WebhookDispatcher(
             lambda tenant, sent_at, item: webhook_audit.store_delivery(db, tenant, sent_at, item),

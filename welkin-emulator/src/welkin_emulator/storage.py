@@ -66,6 +66,25 @@ CREATE INDEX IF NOT EXISTS events_start ON calendar_events(tenant, instance, sta
 CREATE INDEX IF NOT EXISTS events_updated ON calendar_events(tenant, instance, updated_at, id);
 CREATE INDEX IF NOT EXISTS events_eid ON calendar_events(tenant, instance, external_id);
 
+-- Every other patient resource (assessment records, patient programs, care plans, goals, tasks,
+-- SMS, email, chat, voice calls, encounter comments, contacts) and user work hours: one row per
+-- record, ``kind`` naming the resource, ``name`` a secondary key (program name, chat externalId).
+CREATE TABLE IF NOT EXISTS items (
+    tenant TEXT NOT NULL, instance TEXT NOT NULL, kind TEXT NOT NULL, id TEXT NOT NULL,
+    patient_id TEXT, parent_id TEXT, name TEXT,
+    created_at TEXT NOT NULL, updated_at TEXT NOT NULL, body TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS items_pk ON items(tenant, instance, kind, id);
+CREATE INDEX IF NOT EXISTS items_patient ON items(tenant, instance, kind, patient_id, created_at);
+CREATE INDEX IF NOT EXISTS items_parent ON items(tenant, instance, kind, parent_id);
+CREATE INDEX IF NOT EXISTS items_updated ON items(tenant, instance, kind, updated_at, id);
+
+-- Webhook delivery attempts (admin/audit-webhook): seeded history, then every ping the
+-- emulator sends (welkin_emulator.webhooks).
+CREATE TABLE IF NOT EXISTS webhook_deliveries (
+    tenant TEXT NOT NULL, instance TEXT NOT NULL, status TEXT NOT NULL, sent_at TEXT NOT NULL,
+    body TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS webhook_deliveries_scope ON webhook_deliveries(tenant, sent_at);
+
 -- Data audit feed (admin/audit-data), written with every patient and CDT record change.
 CREATE TABLE IF NOT EXISTS audit_events (
     tenant TEXT NOT NULL, instance TEXT NOT NULL, entity TEXT NOT NULL, subtype TEXT NOT NULL,

@@ -9,7 +9,6 @@ not drawn from the RNG, so the values drawn for everything else stay as they wer
 from __future__ import annotations
 
 import random
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -123,6 +122,11 @@ CUSTOM_ATTRIBUTES: tuple[dict[str, Any], ...] = (
 )
 
 
+# The bits uuid.UUID(version=4) overwrites: RFC 4122 variant and version 4.
+_UUID4_CLEAR = ~((0xC000 << 48) | (0xF000 << 64)) & ((1 << 128) - 1)
+_UUID4_SET = (0x8000 << 48) | (4 << 76)
+
+
 class Gen:
     """Random helpers bound to one seeded RNG, plus the set of timestamps already used."""
 
@@ -131,8 +135,12 @@ class Gen:
         self.used: set[int] = set()
 
     def uid(self) -> str:
-        """A random (seeded) UUID4 string."""
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        """A random (seeded) UUID4 string: ``str(uuid.UUID(int=bits, version=4))``, formatted
+        directly (three times faster; the seeder draws hundreds of thousands).
+        """
+        n = (self.rng.getrandbits(128) & _UUID4_CLEAR) | _UUID4_SET
+        h = f"{n:032x}"
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
     def unique_ms(self, lo: int = 0) -> int:
         """A timestamp in the window (at or after ``lo``) not used by any other record."""

@@ -42,6 +42,8 @@ def format_local(ms: int, tz_name: str | None) -> str:
 
     An event or record without a time zone is rendered in UTC as ``+00:00``, as recorded.
     """
+    if not tz_name:  # the common case, as fast as format_ms (seeding renders many)
+        return format_ms(ms)[:-1] + "+00:00"
     tz: timezone | ZoneInfo = timezone.utc
     if tz_name:
         try:

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from ..http import Router
 from . import (
+    assessments,
     audit,
     calendar,
+    care_plans,
     cdts,
+    documents,
+    encounter_links,
     encounters,
     export,
     formations,
+    messages,
     patients,
+    programs,
+    schedules,
     token,
     users,
     webhook_audit,
@@ -31,7 +38,14 @@ def build_router() -> Router:
     patients.register(r)
     cdts.register(r)
     encounters.register(r)
+    encounter_links.register(r)
+    schedules.register(r)
     calendar.register(r)
     formations.register(r)
     export.register(r)
+    messages.register(r)
+    programs.register(r)
+    assessments.register(r)
+    documents.register(r)
+    care_plans.register(r)
     return r

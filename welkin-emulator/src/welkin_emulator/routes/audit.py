@@ -34,6 +34,9 @@ RELATIONS = {
     **{name: cdt["relation"] for name, cdt in CDTS_BY_NAME.items()},
     DISPOSITION_CDT_NAME: DISPOSITION_FORMATION["relation"],
     ENCOUNTER_CDT_NAME: "ENCOUNTER",
+    # Not seen in a real feed (invented): assessment links and document summaries.
+    "__encounter_assessment__": "ENCOUNTER_ASSESSMENT",
+    "_document_summary": "DOCUMENT_TYPE",
 }
 
 
@@ -46,9 +49,13 @@ def record_event(
     patient: dict[str, Any] | None,
     record: dict[str, Any],
     cdt_name: str | None = None,
+    entity: str | None = None,
 ) -> None:
-    """Append one audit event (inside the caller's write transaction)."""
-    entity = subtype.split("_", 1)[0]
+    """Append one audit event (inside the caller's write transaction).
+
+    ``entity`` defaults to the subtype's first word (``CDT_CREATED`` → ``CDT``).
+    """
+    entity = entity or subtype.split("_", 1)[0]
     client = ctx.client
     name = client.name if client else None
     full_name = None

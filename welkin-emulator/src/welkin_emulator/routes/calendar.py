@@ -8,7 +8,7 @@ from typing import Any
 
 import orjson
 
-from ..errors import calendar_event_not_found, validation_errors
+from ..errors import ApiError, calendar_event_not_found, validation_errors
 from ..events import calendar_event, embed_event
 from ..http import Ctx, Reply, Router, empty_reply, raw_reply
 from ..pages import spring_page
@@ -16,8 +16,9 @@ from ..records import CALENDAR_WRITABLE, participant
 from ..storage import Clock
 from ..timeutil import format_local, format_ms, now_ms, parse_instant
 from ..validation import validate_simple
+from .audit import record_event
 from .cdts import save_record
-from .common import actor, fetch_page, sort_clause
+from .common import actor, fetch_page, get_patient_row, sort_clause
 
 _READ_ONLY = frozenset(
     {"id", "createdBy", "createdAt", "updatedBy", "updatedAt", "externalIdUpdatedAt",
@@ -92,6 +93,22 @@ def _row_args(event: dict[str, Any]) -> tuple[Any, ...]:
             event["eventStatus"], event["eventType"], ids, event["updatedAt"])  # fmt: skip
 
 
+def audit_event(
+    conn: sqlite3.Connection, ctx: Ctx, subtype: str, sent_at: str, event: dict[str, Any]
+) -> None:
+    """Add a calendar event change to the audit feed, under its patient participant if any."""
+    patient = None
+    for part in event["participants"]:
+        if part.get("participantRole") == "patient":
+            try:
+                patient = get_patient_row(conn, ctx, part["participantId"])
+            except ApiError:
+                patient = None
+            break
+    record_event(conn, ctx, subtype=subtype, sent_at=sent_at, patient=patient, record=event,
+                 entity="CALENDAR")  # fmt: skip
+
+
 def insert_event(
     conn: sqlite3.Connection, clock: Clock, ctx: Ctx, values: dict[str, Any]
 ) -> dict[str, Any]:
@@ -108,6 +125,7 @@ def insert_event(
         "event_type, participants, updated_at, body) VALUES(?,?,?,?,?,?,?,?,?,?,?)",
         (ctx.tenant, ctx.instance, event["id"], *_row_args(event), orjson.dumps(event).decode()),
     )
+    audit_event(conn, ctx, "CALENDAR_EVENT_CREATED", event["updatedAt"], event)
     return event
 
 
@@ -260,6 +278,7 @@ def update_event(ctx: Ctx) -> Reply:
             updatedBy=actor(ctx)[0],
         )
         save_event(conn, ctx, event)
+        audit_event(conn, ctx, "CALENDAR_EVENT_UPDATED", ts, event)
     return raw_reply(orjson.dumps(event))
 
 
@@ -277,6 +296,7 @@ def delete_event(ctx: Ctx) -> Reply:
                 (ctx.tenant, ctx.instance, event["id"]),
             )
             refresh_encounters(conn, ctx, event["id"], None)
+        audit_event(conn, ctx, "CALENDAR_EVENT_DELETED", clock.tick(), event)
     return empty_reply(204)
 
 

@@ -25,6 +25,7 @@ from ..validation import validate_cdt_values, validate_simple
 from .calendar import insert_event, link_encounter, load_event, validate_event
 from .cdts import audit_record, insert_record, load_record, save_record
 from .common import actor, fetch_page, get_patient_row, require_patient, sort_clause
+from .encounter_links import delete_links, link_template_assessments, links_of
 
 ENCOUNTER = "__encounter__"
 _WRITABLE = frozenset(
@@ -169,6 +170,7 @@ def create_encounter(ctx: Ctx) -> Reply:
         insert_record(conn, ctx, "DISPOSITION", disp)
         audit_record(conn, ctx, "CDT_CREATED", body["updated_at"], env)
         audit_record(conn, ctx, "CDT_CREATED", disp["jsonBody"]["updated_at"], disp)
+        link_template_assessments(conn, ctx, env, clock.tick(), actor_id, actor_name)
     return raw_reply(text, 201)
 
 
@@ -219,6 +221,7 @@ def delete_encounter(ctx: Ctx) -> Reply:
             (ctx.tenant, ctx.instance, env["id"], env["jsonBody"].get("dispositionId")),
         )
         link_encounter(conn, ctx, env["id"], None)
+        delete_links(conn, ctx, env["patientId"], env["id"])
         audit_record(conn, ctx, "CDT_DELETED", clock.tick(), env)
     return empty_reply(200)
 
@@ -263,9 +266,18 @@ def full_encounter(ctx: Ctx) -> Reply:
     host = _user(conn, ctx, (event or {}).get("hostId"))
     if host is not None:
         host.pop("applicationAccess", None)  # recorded: an embedded user has none
+    links = [orjson.loads(t) for t in links_of(conn, ctx, env["patientId"], env["id"])]
+    comments = [
+        orjson.loads(r[0])
+        for r in conn.execute(
+            "SELECT body FROM items WHERE tenant=? AND instance=? AND kind='ENCOUNTER_COMMENT' "
+            "AND parent_id=? ORDER BY created_at, rowid",
+            (ctx.tenant, ctx.instance, env["id"]),
+        )
+    ]
     return json_reply({"encounter": env, "disposition": disp, "calendarEvent": event,
-                       "userRelatedToCalendarEvent": host, "assessmentLinks": [],
-                       "comments": []})  # fmt: skip
+                       "userRelatedToCalendarEvent": host, "assessmentLinks": links,
+                       "comments": comments})  # fmt: skip
 
 
 def register(r: Router) -> None:

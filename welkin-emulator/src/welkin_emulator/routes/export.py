@@ -23,7 +23,20 @@ _TYPES: dict[str, tuple[str, str, bool]] = {
     "CALENDAR_EVENT": ("calendar_events", "", False),
     "CDT_RECORD": ("records", " AND kind='CDT'", True),
     "ENCOUNTER": ("records", " AND kind='ENCOUNTER'", True),
+    "ENCOUNTER_DISPOSITION": ("records", " AND kind='DISPOSITION'", True),
+    # Types named by Airbyte's Welkin source (items of the resource's own shape)...
+    **{
+        name: ("items", f" AND kind='{name}'", False)
+        for name in ("ASSESSMENT", "EMAIL", "SMS", "TASK", "VOICE_CALL", "ENCOUNTER_COMMENT")
+    },
+    # ...and names the emulator gives the categories Welkin's export page lists without a path
+    # name (Care Plans, Programs, Chat Messages, Patient Contacts): invented, see the README.
+    **{
+        name: ("items", f" AND kind='{name}'", False)
+        for name in ("CARE_PLAN", "GOAL", "PATIENT_PROGRAM", "CHAT_MESSAGE", "PATIENT_CONTACT")
+    },
 }
+EXPORT_TYPES = tuple(_TYPES)
 
 
 def export(ctx: Ctx) -> Reply:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..designer import FORMATION_JSON
 from ..errors import ApiError, cdt_not_found
 from ..formations import (
     CDT_JSON_BY_NAME,
@@ -10,7 +11,7 @@ from ..formations import (
     TEMPLATE_JSON_BY_NAME,
     TEMPLATES_JSON,
 )
-from ..http import Ctx, Reply, Router, empty_reply, raw_reply
+from ..http import Ctx, Handler, Reply, Router, empty_reply, raw_reply
 
 
 def _version_ok(ctx: Ctx) -> bool:
@@ -51,6 +52,34 @@ def get_disposition(ctx: Ctx) -> Reply:
     return raw_reply(DISPOSITION_JSON) if _version_ok(ctx) else empty_reply(404)
 
 
+# Not recorded: the 404 of an unknown name, per formation kind (shaped as the other 404s).
+_NOT_FOUND = {
+    "assessments": ("ASSESSMENT_NOT_FOUND", "ASSESSMENT", "Assessment not found"),
+    "programs": ("PROGRAM_NOT_FOUND", "PROGRAM", "Program not found"),
+    "goal-templates": ("GOAL_TEMPLATE_NOT_FOUND", "GOAL", "Goal template not found"),
+    "document-types": ("DOCUMENT_TYPE_NOT_FOUND", "CDT", "Document type not found"),
+}
+
+
+def _designer_list(kind: str) -> Handler:
+    def handler(ctx: Ctx) -> Reply:
+        return raw_reply(FORMATION_JSON[kind][0]) if _version_ok(ctx) else empty_reply(404)
+
+    handler.__doc__ = f"``GET formations/{{version}}/{kind}``: bare array, no paging."
+    return handler
+
+
+def _designer_get(kind: str) -> Handler:
+    def handler(ctx: Ctx) -> Reply:
+        body = FORMATION_JSON[kind][1].get(ctx.params["name"])
+        if body is None or not _version_ok(ctx):
+            raise ApiError(404, *_NOT_FOUND[kind])
+        return raw_reply(body)
+
+    handler.__doc__ = f"``GET formations/{{version}}/{kind}/{{name}}``."
+    return handler
+
+
 def register(r: Router) -> None:
     """Add the formation routes."""
     base = "/{tenant}/{instance}/formations/{version}"
@@ -59,3 +88,6 @@ def register(r: Router) -> None:
     r.add("GET", f"{base}/encounters", list_templates)
     r.add("GET", f"{base}/encounters/{{encounterId}}", get_template)
     r.add("GET", f"{base}/encounter-disposition", get_disposition)
+    for kind in FORMATION_JSON:
+        r.add("GET", f"{base}/{kind}", _designer_list(kind))
+        r.add("GET", f"{base}/{kind}/{{name}}", _designer_get(kind))

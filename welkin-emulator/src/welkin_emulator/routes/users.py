@@ -12,6 +12,7 @@ from ..http import Ctx, Reply, Router, raw_reply
 from ..pages import meta_info_page
 from ..records import USER_WRITABLE, prune_user, user_record
 from ..validation import validate_simple
+from .audit import record_event
 from .common import fetch_page, forbidden, sort_clause
 
 _USER_STRINGS = frozenset(
@@ -111,6 +112,8 @@ def create_user(ctx: Ctx) -> Reply:
             "VALUES(?,?,?,?,?,?,?)",
             (ctx.tenant, uid, rec["username"], user_search_text(rec), rec["userState"], ts, text),
         )
+        record_event(conn, ctx, subtype="USER_CREATED", sent_at=ts, patient=None, record=rec,
+                     entity="USER")  # fmt: skip
     return raw_reply(text, 201)
 
 
@@ -121,7 +124,7 @@ def update_user(ctx: Ctx) -> Reply:
     unchanged (users are a full-refresh stream anyway).
     """
     values = _validate(ctx.json_object(), creating=False)
-    with ctx.state.db.write() as (conn, _clock):
+    with ctx.state.db.write() as (conn, clock):
         found = _find(ctx, ctx.params["userId"])
         if found is None:
             raise user_not_found()
@@ -134,6 +137,9 @@ def update_user(ctx: Ctx) -> Reply:
             "UPDATE users SET username=?, search=?, user_state=?, body=? WHERE tenant=? AND id=?",
             (rec["username"], user_search_text(rec), rec.get("userState"), text, ctx.tenant, uid),
         )
+        # The record keeps its updatedAt (recorded); the event still has its own time.
+        record_event(conn, ctx, subtype="USER_UPDATED", sent_at=clock.tick(), patient=None,
+                     record=rec, entity="USER")  # fmt: skip
     return raw_reply(text)
 
 

@@ -20,18 +20,6 @@ from ..storage import Database
 from ..timeutil import normalize_instant
 from .common import fetch_page
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS webhook_deliveries (
-    tenant TEXT NOT NULL, instance TEXT NOT NULL, status TEXT NOT NULL, sent_at TEXT NOT NULL,
-    body TEXT NOT NULL);
-CREATE INDEX IF NOT EXISTS webhook_deliveries_scope ON webhook_deliveries(tenant, sent_at);
-"""
-
-
-def create_table(db: Database) -> None:
-    """Create the deliveries table if missing."""
-    db.conn.executescript(SCHEMA)
-
 
 def store_delivery(db: Database, tenant: str, sent_at: str, item: dict[str, Any]) -> None:
     """Append one delivery attempt (a write transaction: page totals see it at once)."""
