@@ -180,7 +180,9 @@ def test_lost_duplicated_and_killed_deliveries_then_reconcile_equals_welkin(
         killed_run(meltano, env, after=rng.uniform(5, 15))  # the pipeline dies mid-run
         thread.join()
         settled(seeded_emulator)
-        meltano.run("run", "welkin-events-to-duckdb", extra_env=env)
+        # A killed run stays "running" in Meltano's records until it is stale: --force (safe,
+        # two overlapping event runs at worst emit some events twice).
+        meltano.run("run", "--force", "welkin-events-to-duckdb", extra_env=env)
         assert seeded_emulator.webhooks()["stats"]["failed"] > 0  # pings were lost for good
         audit = writer.session.get(f"{seeded_emulator.url}/demo/admin/audit-webhook",
                                    params={"status": "FAILED", "size": 1}, timeout=30).json()  # fmt: skip
