@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
+import socket
+import sqlite3
 import subprocess
 import threading
 import time
@@ -202,3 +205,49 @@ def test_lost_duplicated_and_killed_deliveries_then_reconcile_equals_welkin(
     rows = table(warehouse, "cdt_allergies", 'id, "updatedAt"')
     assert len(rows) == len({r[0] for r in rows}), "duplicate allergy rows"
     assert {str(r[0]): instant(r[1]) for r in rows} == allergies
+
+
+def test_receiver_from_meltano_with_the_secret_set_in_env_file(tmp_path: Path) -> None:
+    # `meltano config set welkin-webhooks secret …` in a copy of the project (the repository's
+    # .env stays untouched): the secret goes to .env, never to meltano.yml.
+    shutil.copy(ROOT / "meltano.yml", tmp_path / "meltano.yml")
+    env = {**os.environ, "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+           "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}  # fmt: skip
+    secret = "readme-webhook-secret-15"
+    subprocess.run([str(MELTANO), "config", "set", "welkin-webhooks", "secret", secret],
+                   cwd=tmp_path, env=env, capture_output=True, text=True, check=True)  # fmt: skip
+    assert f"WELKIN_WEBHOOKS_SECRET='{secret}'" in (tmp_path / ".env").read_text()
+    assert secret not in (tmp_path / "meltano.yml").read_text()
+
+    # `meltano invoke welkin-webhooks:serve` in the project, settings from the environment.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = tmp_path / "events.db"
+    serve_env = {**env, "WELKIN_WEBHOOKS_SECRET": secret, "WELKIN_WEBHOOKS_PORT": str(port),
+                 "WELKIN_WEBHOOKS_EVENT_LOG": f"sqlite:///{log}",
+                 "PATH": f"{MELTANO.parent}:{env['PATH']}"}  # fmt: skip
+    proc = subprocess.Popen([str(MELTANO), "invoke", "welkin-webhooks:serve"], cwd=ROOT,
+                            env=serve_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                requests.get(f"{url}/health", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert proc.poll() is None and time.monotonic() < deadline, "receiver did not start"
+                time.sleep(0.5)
+        ping = {"eventEntity": "PATIENT", "eventSubtype": "PATIENT_UPDATED", "sourceId": "p-1"}
+        wrong = requests.post(f"{url}/welkin/webhook", json=ping, timeout=10)
+        right = requests.post(f"{url}/welkin/webhook", json=ping, timeout=10,
+                              headers={"X-Welkin-Webhook-Secret": secret})  # fmt: skip
+        assert (wrong.status_code, right.status_code) == (401, 200)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+    with sqlite3.connect(log) as conn:
+        assert conn.execute("SELECT entity, source_id FROM welkin_events").fetchall() == [
+            ("PATIENT", "p-1")]  # fmt: skip
