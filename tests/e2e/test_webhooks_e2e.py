@@ -91,6 +91,7 @@ def table(warehouse: Path, name: str, columns: str = "id") -> list[tuple[object,
     return duckdb_query(warehouse, f'select {columns} from welkin."{name}"')
 
 
+@pytest.mark.timeout(900)  # four Meltano runs on a shared 2-core machine
 def test_writes_reach_duckdb_through_the_event_job(
     meltano: Meltano, seeded_emulator: EmulatorProcess, tmp_path: Path
 ) -> None:
