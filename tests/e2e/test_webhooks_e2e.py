@@ -12,6 +12,7 @@ import signal
 import socket
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -252,3 +253,33 @@ def test_receiver_from_meltano_with_the_secret_set_in_env_file(tmp_path: Path) -
     with sqlite3.connect(log) as conn:
         assert conn.execute("SELECT entity, source_id FROM welkin_events").fetchall() == [
             ("PATIENT", "p-1")]  # fmt: skip
+
+
+def test_event_mode_over_a_postgresql_event_log(
+    seeded_emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    import json
+
+    from postgres import postgres_server
+
+    with postgres_server() as pg:
+        url = f"postgresql://{pg.user}:{pg.password}@127.0.0.1:{pg.port}/{pg.database}"
+        with ReceiverProcess(url, secret=SECRET) as receiver:
+            seeded_emulator.set_webhooks([hook(receiver)])
+            writer = Writer(seeded_emulator)
+            pids = [writer.patient(f"Pg{i}") for i in range(30)]  # many: the export delta
+            pid = writer.patient("PgOne")
+            settled(seeded_emulator)
+        config = {**emulator_env("TAP", seeded_emulator.url), "event_log_url": url}
+        config = {k.removeprefix("TAP_").lower(): v for k, v in config.items()}
+        config["max_requests_per_second"] = 0
+        (tmp_path / "config.json").write_text(json.dumps(config))
+        tap = str(Path(sys.executable).parent / "tap-welkin")
+        out = subprocess.run([tap, "--config", str(tmp_path / "config.json")], capture_output=True,
+                             text=True, check=True)  # fmt: skip
+    records = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    patients = {
+        m["record"]["id"] for m in records if m["type"] == "RECORD" and m["stream"] == "patients"
+    }
+    assert patients == {*pids, pid}
+    assert url not in out.stderr and pg.password not in out.stderr
