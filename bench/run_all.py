@@ -20,6 +20,7 @@ import common  # noqa: E402
 import latency  # noqa: E402
 import memory  # noqa: E402
 import requests_per_record  # noqa: E402
+import target_index  # noqa: E402
 import target_write_rate  # noqa: E402
 import throughput  # noqa: E402
 import webhooks  # noqa: E402
@@ -32,7 +33,8 @@ BENCHMARKS: list[tuple[str, str, t.Callable[[], BenchResult]]] = [
     ("latency", "3. Latency hiding", latency.run),
     ("target", "4. Target write rate", target_write_rate.run),
     ("memory", "5. Memory", memory.run),
-    ("webhooks", "6. Webhook freshness", webhooks.run),
+    ("index", "6. Target: Welkin as the source of truth", target_index.run),
+    ("webhooks", "7. Webhook freshness", webhooks.run),
 ]
 
 

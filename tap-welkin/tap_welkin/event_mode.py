@@ -43,6 +43,8 @@ else:
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
 
+    from singer_sdk.streams import Stream
+
     from tap_welkin.client import WelkinStream
     from tap_welkin.tap import TapWelkin
 
@@ -212,6 +214,19 @@ class EventModeStream(EventOrder):
         for record in run.records(t.cast("WelkinStream", self)):
             yield surface_timestamps(record)
         run.finish(t.cast("WelkinStream", self))
+
+
+class WithoutEvents(EventOrder):
+    """Mixin (first base): a resource no webhook announces; the reconciling sync reads it."""
+
+    def get_records(self, context: t.Any) -> Iterator[Record]:  # noqa: ANN401
+        """Nothing in event mode: its bookmark stays where the last full read left it."""
+        return iter(())
+
+
+def without_events(stream_class: type[Stream]) -> type[Stream]:
+    """``stream_class`` for an event-mode run: discovered as usual, read by the nightly sync."""
+    return type(stream_class.__name__, (WithoutEvents, stream_class), {})
 
 
 class EventCdtParent(EventModeStream):

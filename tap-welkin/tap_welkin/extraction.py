@@ -24,6 +24,7 @@ from welkin_client.pagination import (
 
 from tap_welkin.bookmarks import COMPLETE_KEY, Bound, parse_timestamp
 from tap_welkin.client import WelkinStream
+from tap_welkin.deletes import with_tombstones
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -50,6 +51,8 @@ class IncrementalStream(WelkinStream):
     export_type: t.ClassVar[str]
     #: The list endpoint(s) of the fallback, as logged.
     rest_route: t.ClassVar[str]
+    #: The CDTs whose deletes (data audit feed) are tombstones of this stream (deletes.py).
+    deleted_cdts: t.ClassVar[tuple[str, ...]] = ()
 
     _prefetched: tuple[Bound, list[Record] | None, Iterator[list[Record]]] | None = None
     _fallback_reason = "forced by extraction_path=rest"
@@ -115,7 +118,7 @@ class IncrementalStream(WelkinStream):
         self.logger.info("Stream '%s' reads %s.", self.name, self.describe_path())
         self.stream_state[COMPLETE_KEY] = False
         items = self.export_items(bound) if self.uses_export else self.rest_records(bound)
-        for item in items:
+        for item in with_tombstones(self, items, bound, self.deleted_cdts):
             record = self.shape(item)
             if bound.keeps(record.get(self.replication_key)):
                 yield record

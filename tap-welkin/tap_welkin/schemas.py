@@ -173,6 +173,8 @@ CDT_ENVELOPE = (
     th.Property("version", I),
     th.Property("createdAt", DT),
     th.Property("updatedAt", DT),
+    # Set on a tombstone: the record was deleted in Welkin at this time (tap_welkin.deletes).
+    th.Property("_sdc_deleted_at", DT),
 )
 
 ENCOUNTER_BODY = obj(

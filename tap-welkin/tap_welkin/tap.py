@@ -144,6 +144,12 @@ class TapWelkin(Tap):
             return self._streams
         return found
 
+    def resource_stream_classes(self) -> list[type[Stream]]:
+        """The care-data, message and Designer streams; in event mode they read nothing."""
+        if self.event_run is None:
+            return list(streams.RESOURCE_STREAMS)
+        return [event_mode.without_events(kind) for kind in streams.RESOURCE_STREAMS]
+
     @override
     def discover_streams(self) -> list[Stream]:
         parse_lookback(self.config.get("lookback_window"))  # fail early on a bad value
@@ -155,6 +161,7 @@ class TapWelkin(Tap):
             kinds.EncountersStream(self),
             kinds.CalendarEventsStream(self),
             cdt_parent,
+            *(kind(self) for kind in self.resource_stream_classes()),
         ]
         if event_mode.skips_formation(self):
             return found

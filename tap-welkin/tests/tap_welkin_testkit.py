@@ -156,12 +156,23 @@ def check_records_match_schemas(messages: list[dict[str, Any]]) -> None:
 
 
 def records_by_stream(messages: list[dict[str, Any]]) -> dict[str, dict[str, dict[str, Any]]]:
-    """``{stream: {id: record}}`` from Singer messages, each record checked against its SCHEMA."""
+    """``{stream: {key: record}}`` from Singer messages, each record checked against its SCHEMA.
+
+    ``key`` is the record's primary key (``id`` for most streams); records of a stream
+    without a key are numbered.
+    """
     check_records_match_schemas(messages)
     out: dict[str, dict[str, dict[str, Any]]] = collections.defaultdict(dict)
+    keys: dict[str, list[str]] = {}
     for message in messages:
-        if message["type"] == "RECORD":
-            out[message["stream"]][message["record"]["id"]] = message["record"]
+        if message["type"] == "SCHEMA":
+            keys[message["stream"]] = list(message.get("key_properties") or [])
+        elif message["type"] == "RECORD":
+            records = out[message["stream"]]
+            record = message["record"]
+            # The stream's key (one value: as is); a stream without a key: its position.
+            key = [str(record[k]) for k in keys.get(message["stream"], ["id"])]
+            records["|".join(key) if key else str(len(records))] = record
     return dict(out)
 
 

@@ -11,9 +11,12 @@ from typing import Any
 
 import pytest
 import tap_welkin_testkit as kit
+from tap_welkin.streams import RESOURCE_STREAMS
 from welkin_emulator.testing import EmulatorProcess
 
 _counter = itertools.count()
+#: Emitted in full on every run: users, and the Designer configuration (no update time).
+FULL_TABLE = {"users"} | {c.name for c in RESOURCE_STREAMS if c.replication_key is None}
 
 
 @pytest.fixture(scope="module")
@@ -77,11 +80,11 @@ def test_second_run_emits_only_changed_records(own: EmulatorProcess, export: boo
     first = kit.run_tap(config, name=f"incremental-first-{export}")
     assert first.counts()["patients"] == 25
     unchanged = kit.run_tap(config, state=first.state, name=f"incremental-noop-{export}")
-    # Users are full table; every incremental stream is quiet when nothing changed.
-    assert set(unchanged.counts()) == {"users"}
+    # Full-table streams come again; every incremental stream is quiet when nothing changed.
+    assert set(unchanged.counts()) == FULL_TABLE
     changed = change_one_of_each(own)
     second = kit.run_tap(config, state=unchanged.state, name=f"incremental-second-{export}")
-    emitted = {s: set(r) for s, r in second.records.items() if s != "users"}
+    emitted = {s: set(r) for s, r in second.records.items() if s not in FULL_TABLE}
     assert emitted == changed
     assert second.counts()["patients"] == 1  # and only once
 
@@ -182,7 +185,7 @@ def test_exclusive_export_start_loses_and_repeats_nothing() -> None:
         assert first.counts() == expected.counts()  # each record once
         changed = change_one_of_each(exclusive)
         second = kit.run_tap(config, state=first.state, name="exclusive-start-second")
-        assert {s: set(r) for s, r in second.records.items() if s != "users"} == changed
+        assert {s: set(r) for s, r in second.records.items() if s not in FULL_TABLE} == changed
     finally:
         inclusive.stop()
         exclusive.stop()

@@ -35,6 +35,9 @@ def _seg(value: str) -> str:
 class ResourceApi:
     """Routes of one kind of Welkin resource. ``parent_id`` is the Welkin patient id, if any."""
 
+    deletable: t.ClassVar[bool] = False
+    """Whether Welkin's API deletes this kind of resource (patients and users: no)."""
+
     def __init__(self, client: WelkinClient) -> None:
         """Use ``client`` for every call."""
         self.client = client
@@ -66,6 +69,13 @@ class ResourceApi:
             "Json",
             self.client.send("PATCH", self.item_path(welkin_id, parent_id), json=body).json(),
         )
+
+    def delete(self, welkin_id: str, parent_id: str | None) -> None:
+        """DELETE the resource once; one already gone counts as deleted."""
+        try:
+            self.client.send("DELETE", self.item_path(welkin_id, parent_id))
+        except WelkinNotFound:
+            return
 
     @staticmethod
     def welkin_id(resource: Json) -> str:
@@ -133,6 +143,8 @@ class UsersApi(ResourceApi):
 class CalendarEventsApi(ResourceApi):
     """``calendar/events``; lookup ``GET calendar/events/{externalId}?type=EXTERNAL_ID``."""
 
+    deletable = True
+
     def item_path(self, welkin_id: str, parent_id: str | None) -> str:
         """``calendar/events/{eventId}``."""
         return f"calendar/events/{_seg(welkin_id)}"
@@ -154,6 +166,8 @@ class CalendarEventsApi(ResourceApi):
 
 class CdtRecordsApi(ResourceApi):
     """``patients/{patientId}/cdts/{cdtName}``: flat bodies; records keep fields in ``jsonBody``."""
+
+    deletable = True
 
     def __init__(self, client: WelkinClient, cdt_name: str) -> None:
         """Records of the CDT ``cdt_name``."""

@@ -46,8 +46,8 @@ def connection_test(ctx: click.Context, _param: click.Parameter, value: bool) ->
     target = TargetWelkin(
         config={name: _nested(value) for name, value in config.items()}, validate_config=True
     )
-    target.writer.check_credentials()
-    cdts = len(target.writer.cdt_formations())
+    target.run.connection.check_credentials()
+    cdts = len(target.run.connection.cdt_formations())
     target.logger.info("Connection test passed: token issued, instance answered (%d CDTs).", cdts)
     ctx.exit(0)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 import re
 import typing as t
 from dataclasses import dataclass, field
@@ -33,6 +34,8 @@ class FieldSpec:
     minimum: float | None = None
     maximum: float | None = None
     required: bool = False
+    #: Of a list of objects, the keys that are written (Welkin adds others to each item).
+    item_keys: tuple[str, ...] = ()
 
 
 def plain(value: t.Any) -> t.Any:  # noqa: ANN401
@@ -239,3 +242,26 @@ def same_value(spec: FieldSpec | None, wanted: t.Any, current: t.Any) -> bool:  
     if isinstance(wanted, (int, float)) and isinstance(current, (int, float)):
         return float(wanted) == float(current)
     return False
+
+
+def canonical(spec: FieldSpec | None, value: t.Any) -> t.Any:  # noqa: ANN401
+    """``value`` in one form per meaning, so equal values hash alike (see :func:`same_value`).
+
+    Date-times become UTC with milliseconds, dates their ``YYYY-MM-DD``, numbers
+    floats, lists of objects with ``item_keys`` their written keys in sorted order
+    (Welkin enriches the items); anything else stays as it is.
+    """
+    value = plain(value)
+    if value is None or spec is None:
+        return value
+    if spec.item_keys and _dict_list(value):
+        items = [{k: item.get(k) for k in spec.item_keys} for item in value]
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True, default=str))
+    if spec.type in ("datetime", "birthdate"):
+        instant = parse_instant(value)
+        return welkin_datetime(instant) if instant is not None else value
+    if spec.type == "date" and isinstance(value, str):
+        return value[:10]
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    return value

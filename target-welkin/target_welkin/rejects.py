@@ -26,6 +26,7 @@ class Operation:
     MATCH = "match"  # finding the record's own Welkin resource
     CREATE = "create"
     UPDATE = "update"
+    DELETE = "delete"
 
 
 class Code:

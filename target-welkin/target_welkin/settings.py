@@ -123,10 +123,23 @@ CONFIG_SCHEMA = th.PropertiesList(
         description="Lookups only: log the plan (would-be creates and updates), write nothing.",
     ),
     th.Property(
+        "allow_deletes",
+        th.BooleanType,
+        default=False,
+        description=(
+            "Delete in Welkin the records marked deleted at the source (`_sdc_deleted_at`): "
+            "CDT records, encounters and calendar events (patients and users cannot be "
+            "deleted through the API). Off: they are counted as skipped deletes."
+        ),
+    ),
+    th.Property(
         "state_dir",
         th.StringType,
         default=".target-welkin",
-        description="Folder of the durable id map (one SQLite file per tenant and instance).",
+        description=(
+            "Folder of the id map, a cache of what Welkin holds (one SQLite file per "
+            "tenant and instance); processes may share it."
+        ),
     ),
     th.Property(
         "rejects_path",

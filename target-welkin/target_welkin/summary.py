@@ -17,6 +17,8 @@ OUTCOMES = (
     "would_create",
     "would_update",
     "skipped_delete",
+    "deleted",
+    "would_delete",
 )
 
 
@@ -26,8 +28,9 @@ class RunSummary:
     ``rejected`` counts Welkin's refusals and failed lookups, ``invalid`` the
     records refused before any call; ``retried`` counts records whose write
     needed more than one attempt (they also count as created or updated).
-    ``would_*`` are the dry-run plan; ``skipped_delete`` counts records marked
-    deleted (``_sdc_deleted_at``), which are never upserted.
+    ``would_*`` are the dry-run plan; records marked deleted (``_sdc_deleted_at``)
+    are never upserted: ``deleted`` in Welkin (``allow_deletes``, where the API
+    can), else ``skipped_delete``.
     """
 
     def __init__(self) -> None:

@@ -170,7 +170,7 @@ def test_welkin_down_stops_the_run_and_state_stays_behind(
                 "action": "error",
                 "status": 503,
                 "method": "GET",
-                "route": "/{tenant}/{instance}/patients/{patientId}",
+                "route": "/{tenant}/{instance}/export/{type}",
                 "times": -1,
             }
         ]

@@ -157,5 +157,5 @@ def test_tap_to_target_copy_yields_the_same_data(seeded_emulator, tmp_path, test
 
         empty.reset_requests()
         assert pipe(seeded_emulator, config, test_log_dir, "copy-second") == (0, 0)
-        assert writes(empty.requests()) == 0
+        assert writes(empty.requests()) == 0, json.dumps(empty.requests())
         assert snapshot(WelkinReader(empty)) == copied

@@ -63,9 +63,10 @@ def test_second_identical_run_makes_zero_write_calls(
     assert (
         second.summary["patients"]["unchanged"] == 40 and second.summary["feed"]["unchanged"] == 40
     )
-    # Only the token, the CDT formation list and one check per resource that Welkin still
-    # has the record written last were read.
-    assert counts["total"] == 4, counts
+    # Only the token, the CDT formation list, one check per resource that Welkin still
+    # has the record written last, and the export delta of each feed since the last run.
+    assert counts["total"] == 6, counts
+    assert counts["GET /{tenant}/{instance}/export/{type}"] == 2, counts
     assert second.states == [{"bookmarks": {"patients": 40}}]
 
 

@@ -41,3 +41,22 @@ def test_integer_select_takes_integers() -> None:
     assert normalize("mood", specs["mood"], "Ok") == "Ok"
     with pytest.raises(RecordRejected, match="field 'mood'"):
         normalize("mood", specs["mood"], 1)
+
+
+def test_canonical_values_hash_alike_when_they_mean_the_same():
+    from target_welkin.payload import FieldSpec, canonical
+
+    when = FieldSpec("datetime")
+    assert canonical(when, "2026-01-02T03:04:05Z") == canonical(when, "2026-01-02T03:04:05.000Z")
+    assert canonical(FieldSpec("birthdate"), "1970-01-01") == canonical(
+        FieldSpec("birthdate"), "1970-01-01T00:00:00.000Z"
+    )
+    assert canonical(FieldSpec("integer"), 3) == canonical(FieldSpec("float"), 3.0)
+    people = FieldSpec("object_list", item_keys=("participantId", "participantRole"))
+    sent = [
+        {"participantId": "b", "participantRole": "psm"},
+        {"participantId": "a", "participantRole": "patient"},
+    ]
+    enriched = [{**p, "name": "X"} for p in reversed(sent)]
+    assert canonical(people, sent) == canonical(people, enriched)
+    assert canonical(FieldSpec("text"), "Ada") == "Ada"

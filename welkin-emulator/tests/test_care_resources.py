@@ -5,11 +5,15 @@ from __future__ import annotations
 
 import math
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from emulator_kit import Api
+from test_webhooks import Subscriber, hook
+
+from welkin_emulator.testing import EmulatorProcess
 
 # export type → (table, kind) of the rows it walks
 EXPORTS = {
@@ -72,8 +76,11 @@ def test_program_assessment_and_care_plan_writes_are_audited(api: Api) -> None:
     api.post(f"patients/{pid}/chat/inbound", {"message": "hello"})
     assert _subtypes(api, pid)[1:] == [
         ("PROGRAM", None, "PATIENT_PROGRAM_CREATED"),
+        ("PATIENT", None, "PATIENT_UPDATED"),  # the patient's patientPrograms
         ("PROGRAM", None, "PATIENT_PROGRAM_UPDATED"),
+        ("PATIENT", None, "PATIENT_UPDATED"),
         ("PROGRAM", None, "PATIENT_PROGRAM_DELETED"),
+        ("PATIENT", None, "PATIENT_UPDATED"),
         ("ASSESSMENT", None, "ASSESSMENT_RECORD_CREATED"),
         ("CDT", "_asm-hello-form", "CDT_UPDATED"),
         ("ASSESSMENT", None, "ASSESSMENT_RECORD_UPDATED"),
@@ -237,3 +244,49 @@ def test_calendar_and_user_writes_are_audited(api: Api) -> None:
     events = api.get("admin/audit-data", params={"entity": "USER", "size": 1000}).json()["data"]
     mine = [e["eventSubtype"] for e in events if e["record"]["id"] == user["id"]]
     assert mine == ["USER_CREATED", "USER_UPDATED"]
+
+
+def test_care_writes_ping_as_their_own_entities(api: Api, emu: EmulatorProcess) -> None:
+    """Programs, documents, assessment links and answers never ping as patients or CDT records
+    (a client pulling the touched resource would look in the wrong place)."""
+    sub = Subscriber()
+    try:
+        pid = api.new_patient()["id"]
+        emu.set_webhooks([hook(sub)])
+        api.patch(f"patients/{pid}/programs/prog-target-patient", {"assigned": True})
+        api.post(f"patients/{pid}/document-summary", {"type": "doc-type-others"})
+        rec = api.post(f"patients/{pid}/assessment-records", {"assessmentName": "asm-hello-form"})
+        api.put(f"patients/{pid}/assessment-records/{rec.json()['id']}/answers",
+                {"cdt-hello__cdtf-hi": "yes"})  # fmt: skip
+        api.post(f"patients/{pid}/encounters", {"templateName": "etmp-follow-up"})
+        sub.wait_for(9)
+        time.sleep(0.3)
+        got = [(p["eventEntity"], p["eventSubtype"], p["sourceName"]) for p in sub.wait_for(9)]
+    finally:
+        emu.reset()
+        sub.server.shutdown()
+    assert got == [
+        ("PROGRAM", "PATIENT_PROGRAM_CREATED", None),
+        ("PATIENT", "PATIENT_UPDATED", None),  # its patientPrograms changed
+        ("DOCUMENT", "CDT_CREATED", None),
+        ("ASSESSMENT", "ASSESSMENT_RECORD_CREATED", None),
+        ("ASSESSMENT", "CDT_UPDATED", None),
+        ("ENCOUNTER", "ENCOUNTER_CREATED", None),
+        ("CDT", "CDT_CREATED", "__encounter_disposition__"),
+        ("ENCOUNTER_ASSESSMENT", "CDT_CREATED", None),
+    ]
+
+
+def test_counts_name_what_a_full_sync_should_load(api: Api, emu: EmulatorProcess) -> None:
+    counts = emu.counts()
+    for export_type in [*EXPORTS, "PATIENT", "CDT_RECORD", "ENCOUNTER", "CALENDAR_EVENT"]:
+        body = api.get(f"export/{export_type}", params={"pageSize": 1000}).json()
+        assert body["cursor"]["hasNext"] is False  # the test seed is small: one page each
+        assert counts[export_type] == len(body["data"]), export_type
+    users = api.get("admin/users", params={"size": 1000}).json()["metaInfo"]["totalElements"]
+    assert counts["USER"] == users
+    pid = api.new_patient()["id"]
+    api.post(f"patients/{pid}/document-summary", {"type": "doc-type-others"})
+    after = emu.counts()
+    assert (after["PATIENT"], after["DOCUMENT_SUMMARY"]) == (
+        counts["PATIENT"] + 1, counts["DOCUMENT_SUMMARY"] + 1)  # fmt: skip

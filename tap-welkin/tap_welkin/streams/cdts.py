@@ -21,6 +21,7 @@ from welkin_client.pagination import NamedPagePaginator
 from tap_welkin import schemas
 from tap_welkin.bookmarks import COMPLETE_KEY, Bound, lowest
 from tap_welkin.client import WelkinStream
+from tap_welkin.deletes import DELETED_AT, with_tombstones
 from tap_welkin.extraction import IncrementalStream
 
 if sys.version_info >= (3, 12):
@@ -35,7 +36,9 @@ if t.TYPE_CHECKING:
     from singer_sdk.tap_base import Tap
 
 Record = dict[str, t.Any]
-ENVELOPE_KEYS = ("id", "patientId", "cdtId", "cdtName", "version", "createdAt", "updatedAt")
+ENVELOPE_KEYS = (
+    "id", "patientId", "cdtId", "cdtName", "version", "createdAt", "updatedAt", DELETED_AT,
+)  # fmt: skip
 
 _STRING = {"type": ["string", "null"]}
 #: Value schema per formation field type. No source shows a ``date`` or ``checkbox`` value:
@@ -114,7 +117,7 @@ class CdtRecordsStream(IncrementalStream):
         names = list(children if self.selected else wanted)
         items = self.export_items(read) if self.uses_export else self.rest_records(read, names)
         pending = 0
-        iterator = iter(items)
+        iterator = iter(with_tombstones(self, items, read, names))
         item = next(iterator, None)
         while item is not None:
             following = next(iterator, None)  # look ahead, to flush after the last record

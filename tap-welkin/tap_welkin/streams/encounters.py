@@ -34,6 +34,7 @@ class EncountersStream(IncrementalStream):
     export_type = "ENCOUNTER"
     rest_route = "GET /{tenant}/{instance}/patients/{patientId}/encounters"
     paginator_class = MetaInfoPaginator
+    deleted_cdts = ("__encounter__",)
 
     @override
     def rest_records(self, bound: Bound) -> Iterator[dict[str, t.Any]]:

@@ -2,24 +2,26 @@
 
 Per record, on the main thread (no call to Welkin): check the record against
 its SCHEMA and the resource's fields, build the payload in Welkin's formats,
-work out its keys. Then a writer thread, after any earlier write sharing one of
-those keys: resolve parents, find the Welkin resource (id map, then lookups),
-and create it, patch what changed, or skip it when nothing changed.
+work out its keys, and queue it. Up to ``LOOKAHEAD`` queued records tell the
+match index how large the input is before it chooses how to read Welkin
+(``index.py``). Then a writer thread, after any earlier write sharing one of
+those keys: resolve parents, find the Welkin resource, and create it, patch
+what changed, skip it, or delete it.
 """
 
 from __future__ import annotations
 
 import typing as t
 
-import jsonschema
-from singer_sdk.sinks import Sink
 from typing_extensions import override
 from welkin_client.errors import WelkinAPIError, WelkinAuthError, WelkinForbidden
 
 from target_welkin.client import ResourceApi
+from target_welkin.decision import Action, decide
+from target_welkin.index import IndexSpec
 from target_welkin.limits import check_record, shown_key
 from target_welkin.payload import FieldSpec, normalize
-from target_welkin.reasons import field_names, patient_reference, schema_mismatch
+from target_welkin.reasons import field_names, patient_reference
 from target_welkin.references import (
     NO_REFERENCES,
     PLANNED,
@@ -29,14 +31,27 @@ from target_welkin.references import (
     resolve_all,
 )
 from target_welkin.rejects import Code, Operation, RecordRejected
+from target_welkin.sdk_compat import CompatSink
 from target_welkin.settings import ConfigurationError
 from target_welkin.sinks.writes import WriteFlow, refusal
+from target_welkin.validation import validator_for
 
 if t.TYPE_CHECKING:
+    from singer_sdk.sinks.core import BaseJSONSchemaValidator
+    from singer_sdk.target_base import Target
+
+    from target_welkin.context import RunContext
     from target_welkin.settings import StreamRoute
-    from target_welkin.target import TargetWelkin
 
 Json = dict[str, t.Any]
+LOOKAHEAD = 1000
+"""Records queued (all streams) before writes start: the input size the index sees."""
+
+
+class HasRunContext(t.Protocol):
+    """What a sink needs of its target: the run's services."""
+
+    run: RunContext
 
 
 class Prepared(t.NamedTuple):
@@ -49,6 +64,7 @@ class Prepared(t.NamedTuple):
     parent: tuple[str, str] | None  # (key field, value) of the patient reference
     stamp: tuple[str, str] | None = None  # (key field, source id) written on create only
     final: bool = False  # an unknown parent rejects (else the record waits for the end)
+    deleted: bool = False  # marked deleted at the source (``_sdc_deleted_at``)
 
 
 def flatten(record: t.Mapping[str, t.Any]) -> Json:
@@ -72,7 +88,7 @@ def record_key(record: t.Mapping[str, t.Any], key_fields: t.Iterable[str]) -> st
     return None
 
 
-class WelkinSink(WriteFlow, Sink):
+class WelkinSink(WriteFlow, CompatSink):
     """Base sink: declare ``resource``, ``api_class``, ``fields``, ``read_only``, ``key_fields``."""
 
     resource: str
@@ -94,16 +110,17 @@ class WelkinSink(WriteFlow, Sink):
 
     def __init__(
         self,
-        target: TargetWelkin,
+        target: Target,
         stream_name: str,
         schema: dict[str, t.Any],
         key_properties: t.Sequence[str] | None,
     ) -> None:
-        """Keep the target (shared writer, id map, scheduler) and this stream's settings."""
+        """Take the run's services from the target, and this stream's settings."""
+        self.run: RunContext = t.cast("HasRunContext", target).run
         super().__init__(target, stream_name, schema, key_properties)
-        self.welkin = target
-        self.route: StreamRoute = target.route(stream_name)
+        self.route: StreamRoute = self.run.route(stream_name)
         self.api: ResourceApi | None = None
+        self.queued: list[Prepared] = []
         unusable = set(self.route.keys or ()) - set(self.key_fields)
         if unusable and self.api_class is not None:
             msg = (
@@ -111,13 +128,6 @@ class WelkinSink(WriteFlow, Sink):
                 f"{self.resource}; use {list(self.key_fields)}"
             )
             raise ConfigurationError(msg)
-        try:
-            jsonschema.Draft7Validator.check_schema(schema)
-            self._schema_validator: jsonschema.Draft7Validator | None = jsonschema.Draft7Validator(
-                schema
-            )
-        except jsonschema.SchemaError:
-            self._schema_validator = None
 
     # -- SDK hooks ---------------------------------------------------------------------------
 
@@ -125,8 +135,24 @@ class WelkinSink(WriteFlow, Sink):
     def setup(self) -> None:
         """Connect (a wrong secret stops the run here, before any record)."""
         if self.api_class is not None:
-            self.welkin.start()
-            self.api = self.api_class(self.welkin.writer.client)
+            self.run.start()
+            self.api = self.api_class(self.run.connection.client)
+            self.register()
+
+    def register(self) -> None:
+        """Tell the match index how this resource is keyed and valued."""
+        api = self.api
+        assert api is not None
+        self.run.index.register(
+            IndexSpec(
+                self.resource,
+                self.route.match_keys(self.key_fields),
+                scoped=self.parent_resource is not None,
+                values=api.values,
+                fields=self.fields,
+                exists=lambda welkin_id, parent: api.get(welkin_id, parent) is not None,
+            )
+        )
 
     @property
     @override
@@ -138,40 +164,39 @@ class WelkinSink(WriteFlow, Sink):
         return True
 
     @override
-    def get_validator(self) -> None:
-        """No SDK validator: its messages quote record values (see ``_validate_and_parse``)."""
-        return
-
-    @override
-    def _validate_and_parse(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
-        # Replaces the SDK's step: its validator and timestamp parser put field
-        # values into exceptions and logs, which must never see PHI. Formats are
-        # converted by the payload builder instead.
-        if self._schema_validator is None:
-            raise RecordRejected(
-                "the stream's SCHEMA is not a valid JSON schema",
-                operation=Operation.VALIDATE,
-                error_code=Code.INVALID_SCHEMA,
-                invalid=True,
-            )
-        if not self.validate_schema:  # validate_records: false
-            return record
-        error = next(iter(self._schema_validator.iter_errors(record)), None)
-        if error is not None:
-            raise schema_mismatch(error)
-        return record
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        """A validator whose rejects name the field, never the value (the SDK's quotes it)."""
+        return validator_for(self.schema, enabled=self.validate_schema)
 
     @override
     def process_record(self, record: dict[str, t.Any], context: dict[str, t.Any]) -> None:
-        """Check and shape the record, then queue its write behind any write sharing a key.
+        """Check and shape the record, then queue it.
 
-        A record marked deleted at the source is never upserted: deleting in Welkin
-        is not implemented yet, so it is counted as a skipped delete.
+        A record marked deleted at the source is never upserted: it is deleted
+        in Welkin (``allow_deletes``, where the API can) or counted as a skipped delete.
         """
-        if record.get("_sdc_deleted_at") is not None:
-            self.welkin.count(self.stream_name, "skipped_delete")
+        deleted = record.get("_sdc_deleted_at") is not None
+        deletable = self.api is not None and self.api.deletable
+        if deleted and decide(
+            exists=True, changed={}, deleted=True,
+            allow_deletes=self.run.allow_deletes, deletable=deletable,
+        ) is Action.SKIP_DELETE:  # fmt: skip
+            self.run.count(self.stream_name, "skipped_delete")
             return
-        self.submit(self.prepare(record))
+        self.queued.append(self.prepare(record)._replace(deleted=deleted))
+
+    def flush(self) -> None:
+        """Let the index read Welkin (knowing how many records wait), then queue their writes."""
+        queued, self.queued = self.queued, []
+        if not queued or self.api is None:
+            for prepared in queued:
+                self.submit(prepared)
+            return
+        if self.parent_resource:
+            self.run.index.ensure(self.parent_resource, len(queued))
+        self.run.index.ensure(self.resource, len(queued))
+        for prepared in queued:
+            self.submit(prepared)
 
     def own_keys(self, prepared: Prepared) -> list[str]:
         """Scheduler keys of the record's own identities."""
@@ -186,12 +211,14 @@ class WelkinSink(WriteFlow, Sink):
         if prepared.parent:
             keys.append(lock_key(str(self.parent_resource), *prepared.parent))
         keys += reference_keys(prepared.payload, self.references)
-        self.welkin.scheduler.submit(keys, lambda: self.write(prepared), owner=self.stream_name)
+        self.run.scheduler.submit(keys, lambda: self.write(prepared), owner=self.stream_name)
 
     @override
     def process_batch(self, context: dict[str, t.Any]) -> None:
-        """Wait until every queued write of this stream is done (before STATE goes out)."""
-        self.welkin.scheduler.wait(self.stream_name)
+        """Write every queued record of this stream and wait for them (before STATE goes out)."""
+        self.flush()  # the target flushed every sink, parents first; anything left goes now
+        if self.run.opened("scheduler"):
+            self.run.scheduler.wait(self.stream_name)
 
     # -- main thread: check and shape --------------------------------------------------------
 
@@ -273,29 +300,30 @@ class WelkinSink(WriteFlow, Sink):
         """Write one record; rejects are recorded here, anything else is fatal for the run."""
         operation = Operation.RESOLVE
         own_keys = self.own_keys(prepared)
-        if not prepared.final and self.welkin.is_deferred(own_keys):
+        deferred = self.run.deferred
+        if not prepared.final and deferred.holds(own_keys):
             # An earlier record of this key waits for its parent: keep the input order.
-            self.welkin.defer(self, prepared, own_keys)
+            deferred.add(lambda: self.submit(prepared._replace(final=True)), own_keys)
             return
         try:
             parent_id = None
             if prepared.parent:
                 field = self.route.patient_field
-                parent_id = self.welkin.resolve("patients", *prepared.parent, field)
+                parent_id = self.run.resolver.resolve("patients", *prepared.parent, field)
                 if parent_id == PLANNED:  # a dry run would create the patient first
-                    self.welkin.count(self.stream_name, "would_create")
+                    self.run.count(self.stream_name, self.run.writes.created)
                     return
-            payload = resolve_all(prepared.payload, self.references, self.welkin.resolve)
+            payload = resolve_all(prepared.payload, self.references, self.run.resolver.resolve)
             operation = Operation.MATCH
             self.upsert(prepared, payload, parent_id)
         except RecordRejected as rejected:
             if rejected.error_code == Code.UNKNOWN_PARENT and not prepared.final:
                 # The parent may come later in the input (tap-welkin sends patients
                 # after their CDT records): try again once the input is read.
-                self.welkin.defer(self, prepared, own_keys)
+                deferred.add(lambda: self.submit(prepared._replace(final=True)), own_keys)
                 return
-            self.welkin.reject(self.stream_name, prepared.key, rejected)
+            self.run.reject(self.stream_name, prepared.key, rejected)
         except (WelkinAuthError, WelkinForbidden):
             raise  # credentials or permissions: nothing later can succeed
         except WelkinAPIError as refused:  # a lookup's 4xx: this record only
-            self.welkin.reject(self.stream_name, prepared.key, refusal(refused, operation))
+            self.run.reject(self.stream_name, prepared.key, refusal(refused, operation))

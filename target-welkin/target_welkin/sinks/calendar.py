@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from target_welkin.client import CalendarEventsApi
 from target_welkin.payload import FieldSpec
-from target_welkin.references import EventReferences
+from target_welkin.references import PARTICIPANT_FIELDS, EventReferences
 from target_welkin.sinks.base import WelkinSink
 
 TEXT = FieldSpec("text")
@@ -28,7 +28,7 @@ EVENT_FIELDS = {
     "endDateTime": FieldSpec("datetime"),
     "allDayEvent": FieldSpec("checkbox"),
     "additionalInfo": FieldSpec("any"),
-    "participants": FieldSpec("object_list"),
+    "participants": FieldSpec("object_list", item_keys=PARTICIPANT_FIELDS),
 }
 
 # Welkin derives these; sending local times is refused (a known "bad request").

@@ -53,9 +53,10 @@ class CdtRecordsSink(WelkinSink):
     @override
     def setup(self) -> None:
         """Read the CDT's formation: its fields decide what a record may hold."""
-        self.welkin.start()
-        name, formation = self.welkin.cdt_formation(self.stream_name)
+        self.run.start()
+        name, formation = self.run.cdt_formation(self.stream_name)
         self.resource = f"cdt:{name}"
         self.fields, system = cdt_field_specs(formation)
         self.read_only = CDT_ENVELOPE | system
-        self.api = CdtRecordsApi(self.welkin.writer.client, name)
+        self.api = CdtRecordsApi(self.run.connection.client, name)
+        self.register()

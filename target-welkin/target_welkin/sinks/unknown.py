@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import typing as t
 
+from singer_sdk.sinks.core import BaseJSONSchemaValidator
 from typing_extensions import override
 
 from target_welkin.rejects import Code, Operation, RecordRejected
 from target_welkin.sinks.base import WelkinSink
+from target_welkin.validation import RejectAll
 
 
 class UnknownStreamSink(WelkinSink):
@@ -19,12 +21,15 @@ class UnknownStreamSink(WelkinSink):
     read_only = frozenset()
 
     @override
-    def _validate_and_parse(self, record: dict[str, t.Any]) -> dict[str, t.Any]:
-        # The first per-record step: reject before any other check.
-        raise RecordRejected(
-            f"stream '{self.stream_name}' maps to no Welkin resource of this instance "
-            "(name one in 'streams')",
-            operation=Operation.VALIDATE,
-            error_code=Code.UNKNOWN_STREAM,
-            invalid=True,
+    def get_validator(self) -> BaseJSONSchemaValidator | None:
+        """Every record is rejected, before any other check."""
+        return RejectAll(
+            self.schema,
+            RecordRejected(
+                f"stream '{self.stream_name}' maps to no Welkin resource of this instance "
+                "(name one in 'streams')",
+                operation=Operation.VALIDATE,
+                error_code=Code.UNKNOWN_STREAM,
+                invalid=True,
+            ),
         )

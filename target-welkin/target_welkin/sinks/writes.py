@@ -1,28 +1,33 @@
-"""The write steps shared by every sink: find the Welkin resource, then create, patch or skip.
+"""The write steps shared by every sink: find the Welkin resource, decide, then write.
 
 Runs on a writer thread, after every earlier write sharing one of the record's
-keys. The id map answers first (an unchanged record costs no call); otherwise
-the record's Welkin id (when valid in this instance) and its external keys are
-looked up; more than one match is ambiguous and rejected, never guessed.
+keys. The match comes from the id map, which the match index filled from
+Welkin before the stream's first write (``index.py``); when the index is not
+complete, the record is looked up. More than one match is ambiguous and
+rejected, never guessed. The verdict is :func:`decide`'s; the verbs go through
+the run's writer (sent, or recorded in a dry run).
 """
 
 from __future__ import annotations
 
 import typing as t
+from dataclasses import dataclass
 
 from welkin_client.errors import WelkinAPIError, WelkinNotFound, WelkinRejected
+from welkin_client.pagination import export_updated_at
 
+from target_welkin.claims import FOUND, STALE
 from target_welkin.client import Attempts, ResourceApi
-from target_welkin.payload import FieldSpec, plain, same_value
-from target_welkin.references import Reference
+from target_welkin.decision import Action, changed_fields, decide
+from target_welkin.index import identities
+from target_welkin.payload import FieldSpec, canonical, plain, same_value
+from target_welkin.references import Reference, lock_key
 from target_welkin.rejects import Code, Operation, RecordRejected
 
 if t.TYPE_CHECKING:
-    import logging
-
+    from target_welkin.context import RunContext
     from target_welkin.settings import StreamRoute
     from target_welkin.sinks.base import Prepared
-    from target_welkin.target import TargetWelkin
 
 Json = dict[str, t.Any]
 
@@ -34,12 +39,23 @@ def refusal(error: WelkinAPIError, operation: str) -> RecordRejected:
     )
 
 
+@dataclass(frozen=True)
+class Found:
+    """The Welkin resource of a record: its id and Welkin's values (or their hashes)."""
+
+    welkin_id: str
+    current: Json | None = None
+    hashes: t.Mapping[str, str] | None = None
+    mapped: bool = False
+    """Every identity of the record already maps to it in the id map."""
+
+
 class WriteFlow:
     """Matching and writing of prepared records; mixed into :class:`WelkinSink`."""
 
     resource: str
     api: ResourceApi | None
-    welkin: TargetWelkin
+    run: RunContext
     route: StreamRoute
     fields: t.Mapping[str, FieldSpec]
     create_only: t.ClassVar[frozenset[str]] = frozenset()
@@ -48,33 +64,9 @@ class WriteFlow:
     """Fields Welkin sets on create; a differing value is patched right after."""
     references: t.ClassVar[tuple[Reference, ...]] = ()
     stream_name: str
-    logger: logging.Logger
-
-    def identities(self, prepared: Prepared, parent_id: str | None) -> list[str]:
-        """Id-map keys of the record (external keys scoped by the Welkin patient id)."""
-        scope = f"{parent_id}/" if parent_id else ""
-        keys = [f"{name}={scope}{value}" for name, value in prepared.key_values]
-        if prepared.source_id:
-            keys.append(f"id={prepared.source_id}")
-        return keys
-
-    def check_map(self) -> None:
-        """Once per run: drop the resource's id map when Welkin no longer has what it maps."""
-        api = self.api
-        assert api is not None
-        dropped = self.welkin.map_check.ensure(
-            self.resource, lambda entry: api.get(entry.welkin_id, entry.parent_id) is not None
-        )
-        if dropped:
-            self.logger.warning(
-                "Welkin no longer has the %s last written (instance reset or deleted): "
-                "%d id-map entries dropped; records are looked up and written again",
-                self.resource,
-                dropped,
-            )
 
     def find_by_keys(self, prepared: Prepared, parent_id: str | None) -> dict[str, Json]:
-        """Welkin resources matching any external key of the record, by Welkin id."""
+        """Welkin resources matching any external key of the record (lookups), by Welkin id."""
         assert self.api is not None
         found: dict[str, Json] = {}
         for name, value in prepared.key_values:
@@ -82,136 +74,181 @@ class WriteFlow:
                 found[self.api.welkin_id(item)] = item
         return found
 
-    def match(self, prepared: Prepared, parent_id: str | None) -> tuple[str, Json] | None:
-        """Find the record's Welkin resource: its id if valid here, else its external keys."""
+    def _ambiguous(self, prepared: Prepared, count: int) -> RecordRejected:
+        names = ", ".join(name for name, _ in prepared.key_values) or "id"
+        return RecordRejected(
+            f"{count} Welkin {self.resource} match the record's keys ({names})",
+            operation=Operation.MATCH,
+            error_code=Code.AMBIGUOUS_MATCH,
+        )
+
+    def match(self, prepared: Prepared, parent_id: str | None, keys: list[str]) -> Found | None:
+        """The record's Welkin resource: id map (filled from Welkin), else lookups."""
         assert self.api is not None
+        idmap = self.run.idmap
+        rows = idmap.find(self.resource, keys)
+        entries = {e.welkin_id: e for e in rows}
+        if prepared.source_id and self.route.match_by_id:
+            item = idmap.item(self.resource, prepared.source_id)
+            if item is not None and item.parent_id == parent_id:
+                entries.setdefault(item.welkin_id, item)
+        if len(entries) > 1:
+            raise self._ambiguous(prepared, len(entries))
+        if entries:
+            entry = next(iter(entries.values()))
+            if entry.field_hashes is not None:
+                mapped = len(rows) == len(set(keys))
+                return Found(entry.welkin_id, hashes=entry.field_hashes, mapped=mapped)
+            current = self.api.get(entry.welkin_id, parent_id)  # keys known, values not
+            if current is not None:
+                return Found(entry.welkin_id, current=current)
+            idmap.forget(self.resource, entry.welkin_id)
+        if self.run.index.complete(self.resource):
+            return None  # Welkin's export holds every record of the resource: none is this
         found: dict[str, Json] = {}
         if prepared.source_id and self.route.match_by_id:
-            item = self.api.get(prepared.source_id, parent_id)
-            if item is not None:
-                found[self.api.welkin_id(item)] = item
+            got = self.api.get(prepared.source_id, parent_id)
+            if got is not None:
+                found[self.api.welkin_id(got)] = got
         found.update(self.find_by_keys(prepared, parent_id))
         if len(found) > 1:
-            names = ", ".join(name for name, _ in prepared.key_values) or "id"
-            raise RecordRejected(
-                f"{len(found)} Welkin {self.resource} match the record's keys ({names})",
-                operation=Operation.MATCH,
-                error_code=Code.AMBIGUOUS_MATCH,
-            )
-        return next(iter(found.items()), None)
+            raise self._ambiguous(prepared, len(found))
+        return next((Found(k, current=v) for k, v in found.items()), None)
+
+    def same(self, found: Found) -> t.Callable[[str, t.Any], bool]:
+        """Whether Welkin already holds a field's value."""
+        if found.current is not None:
+            assert self.api is not None
+            values = self.api.values(found.current)
+            return lambda name, value: same_value(self.fields.get(name), value, values.get(name))
+        hashes, idmap = found.hashes or {}, self.run.idmap
+        return lambda name, value: (
+            hashes.get(name, idmap.hash(None))
+            == idmap.hash(canonical(self.fields.get(name), value))
+        )
+
+    def written(self, payload: Json) -> Json:
+        """What the id map keeps of a payload: canonical values."""
+        return {k: canonical(self.fields.get(k), v) for k, v in payload.items()}
 
     def upsert(
         self, prepared: Prepared, payload: Json, parent_id: str | None, *, again: bool = False
     ) -> None:
-        """Decide create, patch or skip, and do it."""
+        """Decide create, patch, skip or delete, and do it."""
         assert self.api is not None
-        idmap, mode = self.welkin.idmap, self.route.write_mode
-        self.check_map()
-        identities = self.identities(prepared, parent_id)
-        entries = idmap.find(self.resource, identities)
-        if len({e.welkin_id for e in entries}) > 1:
-            raise RecordRejected(
-                f"the record's keys map to {len({e.welkin_id for e in entries})} different "
-                f"Welkin {self.resource} in the id map",
-                operation=Operation.MATCH,
-                error_code=Code.AMBIGUOUS_MATCH,
-            )
-        entry = entries[0] if entries else None
-        if entry and entry.payload_hash == idmap.payload_hash(payload, parent_id):
-            self.welkin.count(self.stream_name, "unchanged")
-            return
-        current: Json | None = None
-        welkin_id = entry.welkin_id if entry else None
-        if welkin_id is not None and entry is not None and entry.field_hashes is None:
-            current = self.api.get(welkin_id, parent_id)
-            if current is None:
-                idmap.forget(self.resource, welkin_id)
-                welkin_id = None
-        if welkin_id is None:
-            matched = self.match(prepared, parent_id)
-            if matched is not None:
-                welkin_id, current = matched
-        if welkin_id is None:
-            self.create(prepared, payload, parent_id, identities)
-            return
-        if mode == "insert":
-            self.welkin.count(self.stream_name, "skipped")
-            return
-        if current is not None:
-            values = self.api.values(current)
-            changed = {
-                k: v
-                for k, v in payload.items()
-                if k not in self.create_only
-                and not same_value(self.fields.get(k), v, values.get(k))
-            }
-        else:
-            assert entry is not None
-            hashes = entry.field_hashes or {}
-            changed = {
-                k: v
-                for k, v in payload.items()
-                if k not in self.create_only and hashes.get(k) != idmap.hash(v)
-            }
+        keys = identities(prepared.key_values, parent_id, prepared.source_id)
+        found = self.match(prepared, parent_id, keys)
+        changed = (
+            changed_fields(payload, self.same(found), create_only=self.create_only) if found else {}
+        )
+        action = decide(
+            exists=found is not None,
+            changed=changed,
+            write_mode=self.route.write_mode,
+            deleted=prepared.deleted,
+            allow_deletes=self.run.allow_deletes,
+            deletable=self.api.deletable,
+        )
         try:
-            self.patch(prepared, welkin_id, changed, payload, parent_id, identities)
+            self.act(action, prepared, payload, parent_id, keys, found, changed)
         except WelkinNotFound as gone:
             if again:
                 raise refusal(gone, Operation.UPDATE) from None
-            # Deleted in Welkin since it was mapped: forgotten by patch(); find or create anew.
+            # Deleted in Welkin since it was mapped: forgotten by act(); find or create anew.
             self.upsert(prepared, payload, parent_id, again=True)
 
-    def patch(  # noqa: PLR0917 - one step of upsert, called once
+    def act(  # noqa: PLR0913, PLR0917 - the verdict and what it needs
         self,
+        action: Action,
         prepared: Prepared,
-        welkin_id: str,
-        changed: Json,
         payload: Json,
         parent_id: str | None,
-        identities: list[str],
+        keys: list[str],
+        found: Found | None,
+        changed: Json,
     ) -> None:
-        """PATCH only ``changed`` (nothing when nothing changed) and remember the payload."""
-        assert self.api is not None
-        if not changed:
-            if not self.welkin.dry_run:
-                self.welkin.idmap.record(
-                    self.resource, identities, welkin_id, parent_id=parent_id, payload=payload
-                )
-            self.welkin.count(self.stream_name, "unchanged")
-            return
-        if self.welkin.dry_run:
-            self.welkin.count(self.stream_name, "would_update")
-            return
-        attempts = Attempts()
-        api = self.api
-        try:
-            self.welkin.writer.counted(
-                lambda: api.update(welkin_id, plain(changed), parent_id, payload), attempts
-            )
-        except WelkinNotFound:
-            # Deleted in Welkin since it was mapped: forget the mapping (upsert goes on).
-            self.welkin.idmap.forget(self.resource, welkin_id)
-            raise
-        except WelkinRejected as refused:
-            raise refusal(refused, Operation.UPDATE) from None
-        self.welkin.idmap.record(
-            self.resource, identities, welkin_id, parent_id=parent_id, payload=payload
-        )
-        self.welkin.count(self.stream_name, "updated")
-        if attempts.count > 1:
-            self.welkin.count(self.stream_name, "retried")
-
-    def create(
-        self, prepared: Prepared, payload: Json, parent_id: str | None, identities: list[str]
-    ) -> None:
-        """POST the record (looking its key up again before any retry) and map it."""
-        assert self.api is not None
-        if self.route.write_mode == "update":
+        """Carry out ``action``."""
+        count = self.run.count
+        if action is Action.CREATE:
+            self.create(prepared, payload, parent_id, keys)
+        elif action is Action.NOT_FOUND:
             raise RecordRejected(
                 f"no Welkin {self.resource} matches the record (write mode update)",
                 operation=Operation.MATCH,
                 error_code=Code.NOT_FOUND,
             )
+        elif action is Action.SKIP:
+            count(self.stream_name, "skipped")
+        elif action is Action.SKIP_DELETE:
+            count(self.stream_name, "skipped_delete")
+        elif action is Action.GONE:
+            count(self.stream_name, "unchanged")
+        elif action is Action.UNCHANGED:
+            assert found is not None
+            if not found.mapped:  # Welkin's values are the payload's: remember them
+                self.run.idmap.record(
+                    self.resource,
+                    keys,
+                    found.welkin_id,
+                    parent_id=parent_id,
+                    payload=self.written(payload),
+                )
+            count(self.stream_name, "unchanged")
+        elif action is Action.PATCH:
+            assert found is not None
+            self.patch(found.welkin_id, changed, payload, parent_id, keys)
+        else:
+            assert found is not None
+            self.delete(found.welkin_id, parent_id)
+
+    def _counted(self, outcome: str, attempts: Attempts) -> None:
+        self.run.index.wrote(self.resource)
+        self.run.count(self.stream_name, outcome)
+        if attempts.count > 1:
+            self.run.count(self.stream_name, "retried")
+
+    def delete(self, welkin_id: str, parent_id: str | None) -> None:
+        """DELETE the record's Welkin resource and forget it."""
+        assert self.api is not None
+        attempts = Attempts()
+        try:
+            self.run.writes.delete(self.api, welkin_id, parent_id, attempts)
+        except WelkinRejected as refused:
+            raise refusal(refused, Operation.DELETE) from None
+        self.run.idmap.forget(self.resource, welkin_id)
+        self._counted(self.run.writes.deleted, attempts)
+
+    def patch(
+        self, welkin_id: str, changed: Json, payload: Json, parent_id: str | None, keys: list[str]
+    ) -> None:
+        """PATCH only ``changed`` and remember the payload."""
+        assert self.api is not None
+        attempts = Attempts()
+        try:
+            done = self.run.writes.update(
+                self.api, welkin_id, plain(changed), parent_id, payload, attempts
+            )
+        except WelkinNotFound:
+            # Deleted in Welkin since it was mapped: forget the mapping (upsert goes on).
+            self.run.idmap.forget(self.resource, welkin_id)
+            raise
+        except WelkinRejected as refused:
+            raise refusal(refused, Operation.UPDATE) from None
+        self.run.idmap.record(
+            self.resource,
+            keys,
+            welkin_id,
+            parent_id=parent_id,
+            payload=self.written(payload),
+            updated_at=export_updated_at(done),
+        )
+        self._counted(self.run.writes.updated, attempts)
+
+    def create(
+        self, prepared: Prepared, payload: Json, parent_id: str | None, keys: list[str]
+    ) -> None:
+        """POST the record (looking its key up again before any retry) and map it."""
+        assert self.api is not None
         if not prepared.key_values:
             # Without a key, a create that fails ambiguously could not be checked
             # before a retry: no create without one (source_id_as_key is off).
@@ -220,26 +257,35 @@ class WriteFlow:
                 operation=Operation.CREATE,
                 error_code=Code.MISSING_KEY,
             )
-        if self.welkin.dry_run:
-            self.welkin.plan_created(self.resource, identities)
-            self.welkin.count(self.stream_name, "would_create")
+        claimed = self.run.claims.wait_for(self.resource, keys)
+        landed = self.find_by_keys(prepared, parent_id) if claimed == STALE else {}
+        if len(landed) > 1:
+            self.run.claims.release(self.resource, keys)
+            raise self._ambiguous(prepared, len(landed))
+        if landed:  # the create of a process that died landed: map it
+            self.run.idmap.record(self.resource, keys, next(iter(landed)), parent_id=parent_id)
+        if claimed == FOUND or landed:
+            self.run.claims.release(self.resource, keys)
+            self.upsert(prepared, payload, parent_id)  # another process made it: match it now
             return
         body = plain({k: v for k, v in payload.items() if k not in self.patch_only})
         if prepared.stamp:
             body[prepared.stamp[0]] = prepared.stamp[1]
-        attempts = Attempts()
-
-        def recheck() -> Json | None:
-            return next(iter(self.find_by_keys(prepared, parent_id).values()), None)
-
+        attempts, api = Attempts(), self.api
+        plan = [lock_key(self.resource, *kv) for kv in prepared.key_values]
         try:
-            created, _ = self.welkin.writer.create_with_recheck(
-                self.api, body, parent_id, recheck, attempts
+            created = self.run.writes.create(
+                api,
+                body,
+                parent_id,
+                lambda: next(iter(self.find_by_keys(prepared, parent_id).values()), None),
+                attempts,
+                plan,
             )
         except (WelkinRejected, WelkinNotFound) as refused:
+            self.run.claims.release(self.resource, keys)
             raise refusal(refused, Operation.CREATE) from None
-        welkin_id = self.api.welkin_id(created)
-        values = self.api.values(created)
+        welkin_id, values = api.welkin_id(created), api.values(created)
         late = {
             k: v
             for k, v in payload.items()
@@ -249,21 +295,23 @@ class WriteFlow:
             # Fields Welkin sets itself on create (an encounter's status), or a create
             # found by a recheck that carried older values. Map the id first, so a
             # refused patch cannot lead to a second create.
-            self.welkin.idmap.record(self.resource, identities, welkin_id, parent_id=parent_id)
-            self.logger.debug("Patching %s right after create.", sorted(late))
-            api, patch_attempts = self.api, Attempts()
+            self.run.idmap.record(self.resource, keys, welkin_id, parent_id=parent_id)
+            patched = Attempts()
             try:
-                self.welkin.writer.counted(
-                    lambda: api.update(welkin_id, plain(late), parent_id, payload), patch_attempts
+                created = self.run.writes.update(
+                    api, welkin_id, plain(late), parent_id, payload, patched
                 )
             except (WelkinRejected, WelkinNotFound) as refused:
                 raise refusal(refused, Operation.UPDATE) from None
-            attempts.count += patch_attempts.count - 1  # a patch that took one attempt is no retry
-        self.welkin.idmap.record(
-            self.resource, identities, welkin_id, parent_id=parent_id, payload=payload
+            attempts.count += patched.count - 1  # a patch that took one attempt is no retry
+        self.run.idmap.record(
+            self.resource,
+            keys,
+            welkin_id,
+            parent_id=parent_id,
+            payload=self.written(payload),
+            updated_at=export_updated_at(created),
         )
         for reference in self.references:
-            reference.created(prepared.payload, created, self.welkin.remember)
-        self.welkin.count(self.stream_name, "created")
-        if attempts.count > 1:
-            self.welkin.count(self.stream_name, "retried")
+            reference.created(prepared.payload, created, self.run.resolver.remember)
+        self._counted(self.run.writes.created, attempts)

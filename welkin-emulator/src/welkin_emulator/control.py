@@ -12,6 +12,9 @@ but ``health`` needs ``Authorization: Bearer <token>`` and answers 401 without i
 * ``GET|DELETE /_emulator/requests`` → request counts per ``METHOD /template`` plus ``total``
 * ``POST /_emulator/reset`` → start-up fault settings, no script, counters and token throttle
   cleared
+* ``GET /_emulator/counts?tenant=&instance=`` → how many records the database holds per export
+  type (plus ``USER``, ``GOAL``, ``DOCUMENT_SUMMARY``, ``ENCOUNTER_ASSESSMENT``,
+  ``WORK_HOURS``): what a full sync should load
 """
 
 from __future__ import annotations
@@ -29,6 +32,37 @@ from starlette.routing import Route
 from .faults import ScriptEntry
 from .state import AppState
 from .webhook_control import webhook_routes
+
+# type → (table, kind filter); kinds of the ``records`` and ``items`` tables by their own names
+_COUNTED = {
+    "PATIENT": ("patients", None), "CALENDAR_EVENT": ("calendar_events", None),
+    "CDT_RECORD": ("records", "CDT"), "ENCOUNTER": ("records", "ENCOUNTER"),
+    "ENCOUNTER_DISPOSITION": ("records", "DISPOSITION"),
+    "ENCOUNTER_ASSESSMENT": ("records", "ENCOUNTER_ASSESSMENT"),
+    "DOCUMENT_SUMMARY": ("records", "DOCUMENT_SUMMARY"),
+}  # fmt: skip
+
+
+def record_counts(state: AppState, tenant: str, instance: str) -> dict[str, int]:
+    """Rows per resource of one tenant/instance (every ``items`` kind by its name)."""
+    conn = state.db.conn
+    out: dict[str, int] = {}
+    for name, (table, kind) in _COUNTED.items():
+        sql = f"SELECT COUNT(*) FROM {table} WHERE tenant=? AND instance=?"  # noqa: S608 - constants
+        args: list[Any] = [tenant, instance]
+        if kind:
+            sql += " AND kind=?"
+            args.append(kind)
+        out[name] = int(conn.execute(sql, args).fetchone()[0])
+    for kind, n in conn.execute(
+        "SELECT kind, COUNT(*) FROM items WHERE tenant=? AND instance=? GROUP BY kind",
+        (tenant, instance),
+    ):
+        out[str(kind)] = int(n)
+    out["USER"] = int(
+        conn.execute("SELECT COUNT(*) FROM users WHERE tenant=?", (tenant,)).fetchone()[0]
+    )
+    return out
 
 
 def _json(data: Any, status: int = 200) -> Response:
@@ -117,6 +151,11 @@ def build_control_app(state: AppState, *, control_token: str | None = None) -> S
             state.counter.reset()
         return _json(state.counter.snapshot())
 
+    async def counts(request: Request) -> Response:
+        tenant = request.query_params.get("tenant", "demo")
+        instance = request.query_params.get("instance", "sandbox")
+        return _json(record_counts(state, tenant, instance))
+
     async def reset(_: Request) -> Response:
         state.reset()
         return _json({"status": "reset"})
@@ -136,6 +175,7 @@ def build_control_app(state: AppState, *, control_token: str | None = None) -> S
                 "/_emulator/requests", _guard(requests, control_token), methods=["GET", "DELETE"]
             ),
             Route("/_emulator/reset", _guard(reset, control_token), methods=["POST"]),
+            Route("/_emulator/counts", _guard(counts, control_token), methods=["GET"]),
             *webhook_routes(state, lambda handler: _guard(handler, control_token)),
         ]
     )

@@ -230,6 +230,15 @@ class EmulatorProcess:
         result: dict[str, int] = self._control("GET", "/_emulator/requests")
         return result
 
+    def counts(self) -> dict[str, int]:
+        """Records per resource in this emulator's tenant/instance (export type names, plus
+        ``USER``, ``GOAL``, ``DOCUMENT_SUMMARY``, ``ENCOUNTER_ASSESSMENT``, ``WORK_HOURS``).
+        """
+        result: dict[str, int] = self._control(
+            "GET", f"/_emulator/counts?tenant={self.tenant}&instance={self.instance}"
+        )
+        return result
+
     def reset_requests(self) -> None:
         """Zero the request counter."""
         self._control("DELETE", "/_emulator/requests")

@@ -344,17 +344,32 @@ def hooks_from_config(data: Iterable[Mapping[str, Any]]) -> list[WebhookDef]:
     return [WebhookDef.from_dict(item) for item in data]
 
 
+# CDT-backed resources that are not user CDT records: their pings name their own entity (the
+# emulator's choice; no source shows them), so a client never looks for them among CDT records.
+SYSTEM_CDT_ENTITIES = {"__encounter_assessment__": "ENCOUNTER_ASSESSMENT",
+                       "_document_summary": "DOCUMENT"}  # fmt: skip
+
+
 def change_for(  # noqa: PLR0917
-    ctx: Ctx, subtype: str, patient_id: str | None, record: Mapping[str, Any], cdt_name: str | None
-) -> Change | None:
+    ctx: Ctx, subtype: str, patient_id: str | None, record: Mapping[str, Any], cdt_name: str | None,
+    audit_entity: str | None = None,
+) -> Change | None:  # fmt: skip
     """The webhook view of an audited write; None for deletes (Welkin documents no such ping).
 
     Encounters (CDT ``__encounter__``) ping as entity ``ENCOUNTER`` (Welkin documents encounter
-    events); other CDT records as ``CDT`` with the CDT's name as ``sourceName``.
+    events); other CDT records as ``CDT`` with the CDT's name as ``sourceName``; assessment
+    answers (``_asm-…``) as ``ASSESSMENT`` and the other resources as their audit entity
+    (``PROGRAM``, ``ASSESSMENT``, ``CARE_PLAN``, ``CHAT``, ``CONTACT``...).
     """
     if subtype.endswith("_DELETED"):
         return None
     entity, _, action = subtype.partition("_")
+    if cdt_name and cdt_name.startswith("_asm-"):
+        audit_entity, cdt_name = "ASSESSMENT", None
+    if cdt_name in SYSTEM_CDT_ENTITIES:
+        audit_entity, cdt_name = SYSTEM_CDT_ENTITIES[cdt_name], None
+    if audit_entity:
+        entity = audit_entity
     source_id = str(record.get("id") or "")
     base = f"http://{ctx.headers.get('host', 'localhost')}/{ctx.tenant}/{ctx.instance}"
     source_name: str | None = cdt_name
@@ -377,12 +392,13 @@ def change_for(  # noqa: PLR0917
 
 
 def notify_write(  # noqa: PLR0917
-    ctx: Ctx, subtype: str, patient_id: str | None, record: Mapping[str, Any], cdt_name: str | None
-) -> None:
+    ctx: Ctx, subtype: str, patient_id: str | None, record: Mapping[str, Any], cdt_name: str | None,
+    audit_entity: str | None = None,
+) -> None:  # fmt: skip
     """Ping the webhooks about an audited write once its transaction commits."""
     dispatcher = ctx.state.webhooks
     if not dispatcher.hooks:
         return
-    change = change_for(ctx, subtype, patient_id, record, cdt_name)
+    change = change_for(ctx, subtype, patient_id, record, cdt_name, audit_entity)
     if change is not None:
         ctx.state.db.after_commit(lambda: dispatcher.notify(change))

@@ -83,7 +83,7 @@ def record_event(
         (ctx.tenant, ctx.instance, entity, subtype, event["patientId"], cdt_name, sent_at,
          orjson.dumps(event).decode()),
     )  # fmt: skip
-    notify_write(ctx, subtype, patient.get("id") if patient else None, record, cdt_name)
+    notify_write(ctx, subtype, patient.get("id") if patient else None, record, cdt_name, entity)
 
 
 def _instant(ctx: Ctx, name: str) -> str | None:

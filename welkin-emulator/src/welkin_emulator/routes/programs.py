@@ -100,6 +100,8 @@ def sync_patient(conn: sqlite3.Connection, ctx: Ctx, clock: Clock, pid: str) -> 
     ).fetchall()
     patient["patientPrograms"] = [orjson.loads(r[0]) for r in rows]
     patient["updatedAt"] = clock.tick()
+    actor_id, actor_name = actor(ctx)
+    patient.update(updatedBy=actor_id, updatedByName=actor_name)
     conn.execute(
         "UPDATE patients SET external_id=?, external_guid=?, mrn=?, search=?, updated_at=?, "
         "body=? WHERE tenant=? AND instance=? AND id=?",
@@ -112,6 +114,8 @@ def sync_patient(conn: sqlite3.Connection, ctx: Ctx, clock: Clock, pid: str) -> 
             pid,
         ),
     )
+    record_event(conn, ctx, subtype="PATIENT_UPDATED", sent_at=patient["updatedAt"],
+                 patient=patient, record=patient)  # fmt: skip
 
 
 def _phase(program: dict[str, Any], name: Any) -> dict[str, Any]:
@@ -158,16 +162,9 @@ def update_program(ctx: Ctx) -> Reply:
             touch(rec, clock.tick(), actor_id, actor_name)
             text = save_item(conn, ctx, PATIENT_PROGRAM, rec, PROGRAM_KEYS)
             subtype = "PATIENT_PROGRAM_UPDATED"
+        record_event(conn, ctx, subtype=subtype, sent_at=rec["updatedAt"], patient=patient,
+                     record=rec, entity="PROGRAM")  # fmt: skip
         sync_patient(conn, ctx, clock, pid)
-        record_event(
-            conn,
-            ctx,
-            subtype=subtype,
-            sent_at=rec["updatedAt"],
-            patient=patient,
-            record=rec,
-            entity="PROGRAM",
-        )
     return raw_reply(text)
 
 
@@ -179,16 +176,10 @@ def delete_program(ctx: Ctx) -> Reply:
         if rec is None:
             raise patient_program_not_found({"id": ppid, "patientId": pid})
         delete_item(conn, ctx, PATIENT_PROGRAM, ppid)
+        patient = get_patient_row(conn, ctx, pid)
+        record_event(conn, ctx, subtype="PATIENT_PROGRAM_DELETED", sent_at=clock.tick(),
+                     patient=patient, record=rec, entity="PROGRAM")  # fmt: skip
         sync_patient(conn, ctx, clock, pid)
-        record_event(
-            conn,
-            ctx,
-            subtype="PATIENT_PROGRAM_DELETED",
-            sent_at=clock.tick(),
-            patient=get_patient_row(conn, ctx, pid),
-            record=rec,
-            entity="PROGRAM",
-        )
     return empty_reply(200)
 
 
