@@ -64,6 +64,8 @@ STREAM_ENTITIES: Mapping[str, frozenset[str]] = {
 def resource_path(event: LogEvent) -> tuple[str, bool] | None:
     """``(path, admin)`` of the single-resource GET of an event's resource; None if unknown.
 
+    A user is addressed by id (``?type=ID``, see ``_get``), not by username.
+
     Every id and name goes into a path segment, so each must be a plain segment.
     """
     sid, pid = event.source_id, event.patient_id
@@ -174,8 +176,10 @@ class EventRun:
             return None
         path, admin = where
         self.stats["by_id"] += 1
+        params = {"type": "ID"} if admin else None  # admin/users/{id}: by id, not username
         try:
-            return t.cast("Record", self.tap.welkin.request("GET", path, admin=admin).json())
+            response = self.tap.welkin.request("GET", path, admin=admin, params=params)
+            return t.cast("Record", response.json())
         except WelkinNotFound:
             self.stats["not_found"] += 1
             stream.logger.info("A %s touched by an event no longer exists.", event.entity)

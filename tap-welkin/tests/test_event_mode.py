@@ -131,6 +131,23 @@ def test_many_touched_resources_take_the_export_delta(
     assert own.requests()["GET /{tenant}/{instance}/patients/{patientId}"] == 25
 
 
+def test_calendar_events_and_users_are_pulled_by_id(
+    own: EmulatorProcess, log: EventLog, catalog: dict[str, Any]
+) -> None:
+    api = kit.WelkinApi(own)
+    event = api.export("CALENDAR_EVENT")[0]
+    users = api.session.get(f"{own.url}/demo/admin/users", params={"size": 5}, timeout=30).json()[
+        "data"
+    ]
+    log.add("CALENDAR", "CALENDAR_EVENT_UPDATED", event["id"])
+    log.add("USER_APP_ACCESS", "USER_ACCESS_UPDATED", users[0]["id"])
+    out = run(own, log, catalog, {})
+    assert out.counts() == {"calendar_events": 1, "users": 1}
+    assert out.records["calendar_events"][event["id"]]["startDateTime"] == event["startDateTime"]
+    assert out.records["users"][users[0]["id"]]["username"] == users[0]["username"]
+    assert own.requests()["GET /{tenant}/admin/users/{userId}"] == 1
+
+
 def test_deleted_resource_is_skipped_and_unknown_ids_do_not_fail(
     own: EmulatorProcess, log: EventLog, catalog: dict[str, Any]
 ) -> None:

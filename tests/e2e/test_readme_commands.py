@@ -56,6 +56,18 @@ COVERAGE: dict[str, str] = {
     "meltano test tap-welkin target-welkin": (
         "test_meltano_test.py::test_meltano_test_passes_against_a_welkin_emulator"
     ),
+    "meltano run welkin-events-to-duckdb": (
+        "test_webhooks_e2e.py::test_writes_reach_duckdb_through_the_event_job"
+    ),
+    'meltano config set welkin-webhooks secret "$(openssl rand -hex 24)"': (
+        "test_webhooks_e2e.py::test_receiver_from_meltano_with_the_secret_set_in_env_file"
+    ),
+    "meltano invoke welkin-webhooks:serve": (
+        "test_webhooks_e2e.py::test_receiver_from_meltano_with_the_secret_set_in_env_file"
+    ),
+    "while sleep 5; do meltano run --force welkin-events-to-duckdb; done": (
+        "not run: an endless loop; test_webhooks_e2e.py runs its body after a killed run"
+    ),
     # Not run here, each for a reason:
     "make test": "not run: it is the command that runs this test",
     "make bench": "not run: minutes of benchmarks; bench/ keeps its own results",

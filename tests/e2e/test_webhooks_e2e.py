@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
 import signal
+import socket
+import sqlite3
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -88,6 +92,7 @@ def table(warehouse: Path, name: str, columns: str = "id") -> list[tuple[object,
     return duckdb_query(warehouse, f'select {columns} from welkin."{name}"')
 
 
+@pytest.mark.timeout(900)  # four Meltano runs on a shared 2-core machine
 def test_writes_reach_duckdb_through_the_event_job(
     meltano: Meltano, seeded_emulator: EmulatorProcess, tmp_path: Path
 ) -> None:
@@ -180,7 +185,9 @@ def test_lost_duplicated_and_killed_deliveries_then_reconcile_equals_welkin(
         killed_run(meltano, env, after=rng.uniform(5, 15))  # the pipeline dies mid-run
         thread.join()
         settled(seeded_emulator)
-        meltano.run("run", "welkin-events-to-duckdb", extra_env=env)
+        # A killed run stays "running" in Meltano's records until it is stale: --force (safe,
+        # two overlapping event runs at worst emit some events twice).
+        meltano.run("run", "--force", "welkin-events-to-duckdb", extra_env=env)
         assert seeded_emulator.webhooks()["stats"]["failed"] > 0  # pings were lost for good
         audit = writer.session.get(f"{seeded_emulator.url}/demo/admin/audit-webhook",
                                    params={"status": "FAILED", "size": 1}, timeout=30).json()  # fmt: skip
@@ -200,3 +207,79 @@ def test_lost_duplicated_and_killed_deliveries_then_reconcile_equals_welkin(
     rows = table(warehouse, "cdt_allergies", 'id, "updatedAt"')
     assert len(rows) == len({r[0] for r in rows}), "duplicate allergy rows"
     assert {str(r[0]): instant(r[1]) for r in rows} == allergies
+
+
+def test_receiver_from_meltano_with_the_secret_set_in_env_file(tmp_path: Path) -> None:
+    # `meltano config set welkin-webhooks secret …` in a copy of the project (the repository's
+    # .env stays untouched): the secret goes to .env, never to meltano.yml.
+    shutil.copy(ROOT / "meltano.yml", tmp_path / "meltano.yml")
+    env = {**os.environ, "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
+           "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false"}  # fmt: skip
+    secret = "readme-webhook-secret-15"
+    subprocess.run([str(MELTANO), "config", "set", "welkin-webhooks", "secret", secret],
+                   cwd=tmp_path, env=env, capture_output=True, text=True, check=True)  # fmt: skip
+    assert f"WELKIN_WEBHOOKS_SECRET='{secret}'" in (tmp_path / ".env").read_text()
+    assert secret not in (tmp_path / "meltano.yml").read_text()
+
+    # `meltano invoke welkin-webhooks:serve` in the project, settings from the environment.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = tmp_path / "events.db"
+    serve_env = {**env, "WELKIN_WEBHOOKS_SECRET": secret, "WELKIN_WEBHOOKS_PORT": str(port),
+                 "WELKIN_WEBHOOKS_EVENT_LOG": f"sqlite:///{log}",
+                 "PATH": f"{MELTANO.parent}:{env['PATH']}"}  # fmt: skip
+    proc = subprocess.Popen([str(MELTANO), "invoke", "welkin-webhooks:serve"], cwd=ROOT,
+                            env=serve_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                requests.get(f"{url}/health", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert proc.poll() is None and time.monotonic() < deadline, "receiver did not start"
+                time.sleep(0.5)
+        ping = {"eventEntity": "PATIENT", "eventSubtype": "PATIENT_UPDATED", "sourceId": "p-1"}
+        wrong = requests.post(f"{url}/welkin/webhook", json=ping, timeout=10)
+        right = requests.post(f"{url}/welkin/webhook", json=ping, timeout=10,
+                              headers={"X-Welkin-Webhook-Secret": secret})  # fmt: skip
+        assert (wrong.status_code, right.status_code) == (401, 200)
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(30)
+    with sqlite3.connect(log) as conn:
+        assert conn.execute("SELECT entity, source_id FROM welkin_events").fetchall() == [
+            ("PATIENT", "p-1")]  # fmt: skip
+
+
+def test_event_mode_over_a_postgresql_event_log(
+    seeded_emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    import json
+
+    from postgres import postgres_server
+
+    with postgres_server() as pg:
+        url = f"postgresql://{pg.user}:{pg.password}@127.0.0.1:{pg.port}/{pg.database}"
+        with ReceiverProcess(url, secret=SECRET) as receiver:
+            seeded_emulator.set_webhooks([hook(receiver)])
+            writer = Writer(seeded_emulator)
+            pids = [writer.patient(f"Pg{i}") for i in range(30)]  # many: the export delta
+            pid = writer.patient("PgOne")
+            settled(seeded_emulator)
+        config = {**emulator_env("TAP", seeded_emulator.url), "event_log_url": url}
+        config = {k.removeprefix("TAP_").lower(): v for k, v in config.items()}
+        config["max_requests_per_second"] = 0
+        (tmp_path / "config.json").write_text(json.dumps(config))
+        tap = str(Path(sys.executable).parent / "tap-welkin")
+        out = subprocess.run([tap, "--config", str(tmp_path / "config.json")], capture_output=True,
+                             text=True, check=True)  # fmt: skip
+    records = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    patients = {
+        m["record"]["id"] for m in records if m["type"] == "RECORD" and m["stream"] == "patients"
+    }
+    assert patients == {*pids, pid}
+    assert url not in out.stderr and pg.password not in out.stderr

@@ -178,3 +178,52 @@ def test_delivery_is_off_the_request_path(
 def test_bad_definitions_are_refused(emu: EmulatorProcess) -> None:
     with pytest.raises(Exception, match="400"):
         emu.set_webhooks([{"name": "x", "url": "ftp://nowhere"}])
+
+
+def test_webhook_from_the_command_line_with_its_header_from_the_environment(
+    seeded_db: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sub = Subscriber()
+    db = tmp_path / "cli.db"
+    db.write_bytes(seeded_db.read_bytes())
+    monkeypatch.setenv("WELKIN_EMULATOR_WEBHOOK_HEADER", "X-Cli-Secret: cl1-s3cret")
+    try:
+        with EmulatorProcess(db, extra_args=("--webhook-url", sub.url)) as emu:
+            api = Api(emu)
+            patient = api.new_patient()
+            assert [p["sourceId"] for p in sub.wait_for(1)] == [patient["id"]]
+            assert sub.received[0][0]["X-Cli-Secret"] == "cl1-s3cret"
+            assert "cl1-s3cret" not in emu.log_tail(200)
+    finally:
+        sub.server.shutdown()
+
+
+def test_calendar_and_user_writes_ping_too(
+    api: Api, emu: EmulatorProcess, subscriber: Subscriber
+) -> None:
+    emu.set_webhooks([hook(subscriber, events=["CALENDAR", "USER"])])
+    user = api.active_user()
+    body = {"eventTitle": "Visit", "startDateTime": "2030-01-01T10:00:00.000Z",
+            "endDateTime": "2030-01-01T11:00:00.000Z", "hostId": user["id"],
+            "eventType": "APPOINTMENT", "eventMode": "IN_PERSON",
+            "participants": [{"participantId": user["id"], "participantRole": "psm"}]}  # fmt: skip
+    created = api.post("calendar/events", body)
+    assert created.status_code in (200, 201), created.text
+    updated = api.patch(f"admin/users/{user['username']}", {"firstName": user["firstName"]})
+    assert updated.status_code == 200, updated.text
+    payloads = {p["eventEntity"]: p for p in subscriber.wait_for(2)}
+    assert set(payloads) == {"CALENDAR", "USER"}, [
+        (p["eventEntity"], p["eventSubtype"]) for p in subscriber.wait_for(2)
+    ]
+    assert payloads["CALENDAR"]["eventSubtype"] == "CALENDAR_EVENT_CREATED"
+    assert payloads["CALENDAR"]["sourceId"] == created.json()["id"]
+    assert payloads["USER"]["sourceId"] == user["id"]
+    assert payloads["USER"]["instanceName"] is None  # users live at tenant level
+    time.sleep(0.3)
+    statuses = [
+        i["status"]
+        for i in api.get(
+            "admin/audit-webhook", params={"size": 1000, "sort": "sentAt,desc"}
+        ).json()["data"][:2]
+    ]
+    assert statuses == ["DELIVERED", "DELIVERED"]

@@ -136,7 +136,7 @@ class Change:
     """One committed write, as a webhook sees it (ids only)."""
 
     tenant: str
-    instance: str
+    instance: str | None
     entity: str
     subtype: str
     source_id: str
@@ -382,9 +382,12 @@ def change_for(  # noqa: PLR0917
         url = f"{base}/patients/{source_id}"
     elif entity == "CALENDAR":
         url = f"{base}/calendar/events/{source_id}"
+    elif entity == "USER":  # tenant-level: no instance
+        host = ctx.headers.get("host", "localhost")
+        url = f"http://{host}/{ctx.tenant}/admin/users/{source_id}?type=ID"
     else:
         url = base
-    return Change(ctx.tenant, ctx.instance, entity, subtype, source_id, source_name,
+    return Change(ctx.tenant, ctx.instance or None, entity, subtype, source_id, source_name,
                   patient_id, url)  # fmt: skip
 
 

@@ -28,7 +28,7 @@ def store_delivery(db: Database, tenant: str, sent_at: str, item: dict[str, Any]
         conn.execute(
             "INSERT INTO webhook_deliveries(tenant, instance, status, sent_at, body) "
             "VALUES(?,?,?,?,?)",
-            (tenant, item["instance"], item["status"], sent_at, orjson.dumps(item).decode()),
+            (tenant, item["instance"] or "", item["status"], sent_at, orjson.dumps(item).decode()),
         )
 
 
