@@ -17,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
+import fanout  # noqa: E402
 import latency  # noqa: E402
 import memory  # noqa: E402
 import requests_per_record  # noqa: E402
@@ -31,6 +32,7 @@ BENCHMARKS: list[tuple[str, str, t.Callable[[], BenchResult]]] = [
     ("latency", "3. Latency hiding", latency.run),
     ("target", "4. Target write rate", target_write_rate.run),
     ("memory", "5. Memory", memory.run),
+    ("fanout", "6. Fan-out over workers, one budget", fanout.run),
 ]
 
 

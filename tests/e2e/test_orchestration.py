@@ -131,7 +131,15 @@ def test_dagster_job_fans_out_under_one_budget_and_retries_a_killed_worker(
     log = test_log_dir / f"dagster-{tmp_path.name}.log"
     with log.open("w") as sink:
         run = subprocess.run(
-            [str(DAGSTER), "job", "execute", "-m", "welkin_dagster", "-j", "welkin_sync"],
+            [
+                str(DAGSTER),
+                "job",
+                "execute",
+                "-m",
+                "welkin_dagster.definitions",
+                "-j",
+                "welkin_sync",
+            ],
             cwd=ROOT / "orchestration",
             env=env,
             stdout=sink,
