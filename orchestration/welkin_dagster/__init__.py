@@ -1,5 +1,5 @@
-"""Dagster project for tap-welkin: parallel, retried, scheduled `meltano run` workers."""
+"""Dagster project for tap-welkin: parallel, retried, scheduled `meltano run` workers.
 
-from welkin_dagster.definitions import defs
-
-__all__ = ["defs"]
+The definitions are in :mod:`welkin_dagster.definitions` (``dagster dev -m
+welkin_dagster.definitions``); the plan and the worker runner import no Dagster.
+"""

@@ -71,7 +71,14 @@ def build_job(plan: Plan) -> JobDefinition:
     @job(
         name=JOB_NAME,
         description="Sync every stream group of every Welkin instance, in parallel.",
-        executor_def=multiprocess_executor.configured({"max_concurrent": plan.max_concurrent}),
+        executor_def=multiprocess_executor.configured(
+            {
+                "max_concurrent": plan.max_concurrent,
+                # Steps fork from a server that imported Dagster and this project once,
+                # instead of each starting a fresh interpreter.
+                "start_method": {"forkserver": {"preload_modules": [__name__]}},
+            }
+        ),
     )
     def welkin_sync() -> None:
         ready = prepare()

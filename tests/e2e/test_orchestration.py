@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -44,7 +45,7 @@ def emulator(tmp_path: Path) -> Iterator[EmulatorProcess]:
         yield server
 
 
-def plan_file(tmp_path: Path) -> Path:
+def plan_file(tmp_path: Path, log_dir: Path) -> Path:
     plan = {
         "project_dir": str(ROOT),
         "environment": "dev",
@@ -54,7 +55,8 @@ def plan_file(tmp_path: Path) -> Path:
         "max_concurrent": 4,
         "retries": 2,
         "retry_delay_seconds": 1,
-        "log_dir": str(tmp_path / "worker-logs"),
+        # Kept with the suite's logs, which the hygiene tests scan for secrets and PHI.
+        "log_dir": str(log_dir),
         # What orchestration/workers.yml sets: a re-read row is written over itself.
         "env": yaml.safe_load((ROOT / "orchestration" / "workers.yml").read_text())["env"],
         "groups": GROUPS,
@@ -109,6 +111,8 @@ def test_dagster_job_fans_out_under_one_budget_and_retries_a_killed_worker(
     if not DAGSTER.exists():
         pytest.fail("Dagster is not installed: run `make orchestration` (make test does)")
     expected = stream_counts(emulator.url)
+    worker_logs_dir = test_log_dir / f"workers-{tmp_path.name}"
+    shutil.rmtree(worker_logs_dir, ignore_errors=True)  # a previous run's, appended to otherwise
     emulator.set_faults(rate_limit=LIMIT, latency_ms=100)
     env = {
         **os.environ,
@@ -120,7 +124,7 @@ def test_dagster_job_fans_out_under_one_budget_and_retries_a_killed_worker(
         **warehouse_env(pg),
         **state_env(pg),
         "DAGSTER_HOME": str(tmp_path / "dagster-home"),
-        "WELKIN_DAGSTER_CONFIG": str(plan_file(tmp_path)),
+        "WELKIN_DAGSTER_CONFIG": str(plan_file(tmp_path, worker_logs_dir)),
         "PYTHONPATH": str(ROOT / "orchestration"),
     }
     (tmp_path / "dagster-home").mkdir()
@@ -131,7 +135,15 @@ def test_dagster_job_fans_out_under_one_budget_and_retries_a_killed_worker(
     log = test_log_dir / f"dagster-{tmp_path.name}.log"
     with log.open("w") as sink:
         run = subprocess.run(
-            [str(DAGSTER), "job", "execute", "-m", "welkin_dagster", "-j", "welkin_sync"],
+            [
+                str(DAGSTER),
+                "job",
+                "execute",
+                "-m",
+                "welkin_dagster.definitions",
+                "-j",
+                "welkin_sync",
+            ],
             cwd=ROOT / "orchestration",
             env=env,
             stdout=sink,
@@ -146,7 +158,7 @@ def test_dagster_job_fans_out_under_one_budget_and_retries_a_killed_worker(
 
     # The emulator never saw more than LIMIT requests in one second: it answers 429 past that,
     # and the tap logs every retry.
-    worker_logs = {p.stem: p.read_text() for p in (tmp_path / "worker-logs").glob("*.log")}
+    worker_logs = {p.stem: p.read_text() for p in worker_logs_dir.glob("*.log")}
     assert sorted(worker_logs) == sorted(["setup.database", *(f"main.{g}" for g in GROUPS)])
     assert not [name for name, text in worker_logs.items() if "Welkin API 429" in text]
 

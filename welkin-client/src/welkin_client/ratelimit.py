@@ -6,10 +6,11 @@ its own budget in memory; workers of an orchestrated fan-out share theirs throug
 ``rate_limit_backend_url``: a SQLite file (processes of one host) or a PostgreSQL
 database (every host). pyrate-limiter keeps the sliding-window log in that backend.
 
-Requests are spaced evenly (one every ``1/R`` seconds) rather than allowed in bursts of
-``R``: a burst that the network delays and the next burst that it does not would reach
-Welkin within one second, so even spacing keeps every one-second window Welkin sees at
-or under ``R`` despite jitter.
+Requests are spread over the second rather than allowed in one burst of ``R``: at most ``R``
+in any second, and at most ``R/5`` in any ``1/5`` second (one at a time below 10 per second).
+A burst that the network delays and one that it does not could otherwise reach Welkin
+within one second; short windows still let a worker admitted late catch up, so the workers
+together use nearly all of ``R``.
 """
 
 from __future__ import annotations
@@ -119,20 +120,30 @@ def _open_bucket(rates: list[Rate], backend_url: str | None, key: str) -> Abstra
     raise BudgetBackendError(msg)
 
 
+def spread_rates(per_second: float) -> list[Rate]:
+    """The sliding windows of a budget of ``per_second`` requests (see the module docstring)."""
+    whole = math.floor(per_second)
+    if whole < 2:  # noqa: PLR2004 - below two a second: one at a time
+        return [Rate(1, math.ceil(1000 / per_second))]
+    burst = max(1, whole // 5)
+    # Rounded down, the short window is a little more generous than R; the second caps R.
+    return [Rate(burst, max(1, math.floor(burst * 1000 / per_second))), Rate(whole, 1000)]
+
+
 class Budget:
-    """A blocking sliding-window budget of ``limit`` acquisitions per ``interval_ms``.
+    """A blocking sliding-window budget: every one of ``rates`` holds at once.
 
     Kept in memory (one process) or in a shared backend (every process that names the
     same backend and key). Thread-safe.
     """
 
     def __init__(
-        self, limit: int, interval_ms: int, *, backend_url: str | None = None, key: str = "welkin"
+        self, rates: list[Rate], *, backend_url: str | None = None, key: str = "welkin"
     ) -> None:
         """Open the bucket (creating its table in a shared backend)."""
         self.key = key
         self.shared = bool(backend_url)
-        self._bucket = _open_bucket([Rate(limit, interval_ms)], backend_url, key)
+        self._bucket = _open_bucket(rates, backend_url, key)
         self._lock = threading.Lock()
         self._next_leak = 0.0
 
@@ -142,8 +153,9 @@ class Budget:
             wait = self._try()
             if wait is None:
                 return
-            # A little jitter so processes woken for the same slot do not collide again.
-            time.sleep(wait * (1 + random.random() / 10) + random.random() / 1000)  # noqa: S311
+            # A millisecond or two of jitter: processes woken for the same slot take turns
+            # (the bucket's lock decides) without giving away much of the budget.
+            time.sleep(wait + random.random() / 500)  # noqa: S311
 
     def _try(self) -> float | None:
         """Record one acquisition now: ``None`` when admitted, else seconds to wait."""
@@ -182,7 +194,7 @@ logging.getLogger("pyrate_limiter").setLevel(logging.WARNING)
 
 
 class RateBudget:
-    """The request budget: ``per_second`` requests, evenly spaced, shared by its users."""
+    """The request budget: ``per_second`` requests, spread over the second, shared by its users."""
 
     def __init__(
         self, per_second: float, *, backend_url: str | None = None, scope: str = "welkin"
@@ -195,10 +207,9 @@ class RateBudget:
         self.per_second = per_second
         self._budget: Budget | None = None
         if per_second > 0:
-            # One request per 1/R seconds (rounded up to whole milliseconds: never faster).
-            spacing_ms = max(1, math.ceil(1000 / per_second))
-            key = budget_key("requests", scope)
-            self._budget = Budget(1, spacing_ms, backend_url=backend_url, key=key)
+            self._budget = Budget(
+                spread_rates(per_second), backend_url=backend_url, key=budget_key("requests", scope)
+            )
 
     @property
     def shared(self) -> bool:
@@ -219,6 +230,5 @@ class RateBudget:
 def token_budget(*, backend_url: str | None = None, scope: str = "welkin") -> Budget:
     """The budget of token requests: under Welkin's 100 per 5 minutes per API client."""
     key = budget_key("tokens", scope)
-    return Budget(
-        TOKEN_REQUESTS_PER_5_MINUTES, int(Duration.MINUTE) * 5, backend_url=backend_url, key=key
-    )
+    rates = [Rate(TOKEN_REQUESTS_PER_5_MINUTES, int(Duration.MINUTE) * 5)]
+    return Budget(rates, backend_url=backend_url, key=key)

@@ -92,9 +92,9 @@ CONNECTION_PROPERTIES: list[th.Property[t.Any]] = [
         default=20,
         title="Max requests per second",
         description=(
-            "Client-side request budget, evenly spaced, shared by every stream or sink of "
-            "one process, or of every process that names the same `rate_limit_backend_url` "
-            "(0: no budget)."
+            "Client-side request budget, spread over each second, shared by every stream or "
+            "sink of one process, or of every process that names the same "
+            "`rate_limit_backend_url` (0: no budget)."
         ),
     ),
     th.Property(
