@@ -28,7 +28,7 @@ from tap_welkin import sdk_compat
 from tap_welkin.bookmarks import bound_for, parse_lookback
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
     from backoff.types import Details
     from singer_sdk.helpers.types import Context
@@ -45,7 +45,7 @@ else:
 _decode = msgspec.json.Decoder().decode
 
 
-class WelkinStream(RESTStream[t.Any]):
+class WelkinStream(sdk_compat.DirectRecordWrites, RESTStream[t.Any]):
     """A Welkin list endpoint.
 
     All streams of a tap share one session, token manager and rate budget (the
@@ -115,6 +115,16 @@ class WelkinStream(RESTStream[t.Any]):
             start_date=self.config.get("start_date"),
             lookback=parse_lookback(self.config.get("lookback_window")),
         )
+
+    @override
+    def generate_child_contexts(
+        self, record: dict[str, t.Any], context: Context | None
+    ) -> Iterable[Context | None]:
+        # The SDK's default copies every record to sync the children of a stream
+        # that has none.
+        if not self.child_streams:
+            return ()
+        return super().generate_child_contexts(record, context)
 
     @override
     def validate_response(self, response: requests.Response) -> None:

@@ -14,6 +14,8 @@ from welkin_client.http import WelkinClient
 from tap_welkin import sdk_compat, streams
 from tap_welkin.auth import WelkinAuthenticator, build_authenticator
 from tap_welkin.bookmarks import parse_lookback
+from tap_welkin.extraction import FeedStream
+from tap_welkin.feeds import ReadPlan
 from tap_welkin.output import WelkinMessageWriter
 
 if sys.version_info >= (3, 12):
@@ -98,6 +100,17 @@ class TapWelkin(Tap):
         """The authenticator shared by every stream."""
         return build_authenticator(self.welkin.tokens)
 
+    @cached_property
+    def reads(self) -> ReadPlan:
+        """The feeds of the run, one per selected top-level feed stream (started at first use)."""
+        return ReadPlan(
+            (stream.name, stream.open_source)
+            for stream in self.streams.values()
+            if isinstance(stream, FeedStream)
+            and not stream.parent_stream_type
+            and stream.reads_feed()
+        )
+
     @property
     @override
     def streams(self) -> dict[str, Stream]:
@@ -117,7 +130,8 @@ class TapWelkin(Tap):
     @override
     def discover_streams(self) -> list[Stream]:
         parse_lookback(self.config.get("lookback_window"))  # fail early on a bad value
-        cdt_parent = streams.CdtRecordsStream(self)
+        router = streams.CdtRouter()
+        cdt_parent = streams.CdtRecordsStream(self, router=router)
         found: list[Stream] = [
             streams.PatientsStream(self),
             streams.UsersStream(self),
@@ -133,7 +147,7 @@ class TapWelkin(Tap):
         for cdt in sorted(cdts, key=lambda c: str(c["name"])):
             if cdt["name"] in wanted:
                 name = streams.cdt_stream_name(cdt["name"], names)
-                found.append(streams.CdtStream(self, cdt, name))
+                found.append(streams.CdtStream(self, cdt, name, router=router))
         return found
 
 
