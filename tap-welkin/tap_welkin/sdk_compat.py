@@ -12,6 +12,11 @@
   dict. :class:`DirectRecordWrites` writes the same bytes straight away when none
   of those steps can change the record (nothing deselected, no conformance, the
   one default stream map without flattening); otherwise it defers to the SDK.
+* ``Stream._increment_stream_state`` moves the bookmark through the state
+  manager for every record. :class:`DirectRecordWrites` sets the same two keys
+  itself in the two cases tap-welkin uses once the SDK has made the state entry:
+  a sorted, unchecked stream (export) and an unsorted, checked one (list
+  endpoints, CDT streams: the greatest value, in ``progress_markers``).
 * ``RESTStream._request`` sends one request (see :func:`request_sender`).
 """
 
@@ -22,6 +27,7 @@ import typing as t
 
 import requests
 from singer_sdk.helpers import _catalog
+from singer_sdk.helpers._state import PROGRESS_MARKERS
 from singer_sdk.helpers.conform import TypeConformanceLevel
 from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.streams import RESTStream, Stream, core
@@ -34,6 +40,7 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
     from singer_sdk.singerlib.catalog import SelectionMask
 
 _walk = _catalog.pop_deselected_record_properties
@@ -87,6 +94,32 @@ class DirectRecordWrites(Stream):
             return
         self._direct_writer.write_record(self.name, record, self._stream_version)
         self.state_manager.is_flushed = False
+
+    @override
+    def _increment_stream_state(
+        self, latest_record: dict[str, t.Any], *, context: Context | None = None
+    ) -> None:
+        key = self.replication_key
+        value = latest_record.get(key) if key else None
+        bookmarks = self._tap_state.get("bookmarks", {}).get(self.name)
+        manager = self.state_manager
+        sorted_, checked = manager._is_sorted, manager._check_sorted  # noqa: SLF001
+        progress = bookmarks if sorted_ or bookmarks is None else bookmarks.get(PROGRESS_MARKERS)
+        if (
+            progress is None
+            or not isinstance(value, str)
+            or (context and self.state_partitioning_keys != [])
+            or self.replication_method != "INCREMENTAL"
+            or sorted_ == checked
+        ):
+            super()._increment_stream_state(latest_record, context=context)
+            return
+        old = progress.get("replication_key_value")
+        if old is None or not checked or (isinstance(old, str) and value >= old):
+            progress["replication_key"] = key
+            progress["replication_key_value"] = value
+        elif not isinstance(old, str):
+            super()._increment_stream_state(latest_record, context=context)
 
 
 def request_sender(

@@ -9,7 +9,7 @@ import sys
 import typing as t
 
 import pytest
-from singer_sdk.helpers import _catalog
+from singer_sdk.helpers import _catalog, _state
 from singer_sdk.singerlib import RecordMessage
 from singer_sdk.singerlib.catalog import SelectionMask
 from singer_sdk.streams import RESTStream, core
@@ -100,3 +100,22 @@ def test_direct_record_line_is_the_sdk_message(
     assert direct == sdk
     assert direct.endswith(b"\n")
     assert direct.count(b"\n") == 1
+
+
+def test_bookmark_rules_the_direct_increment_repeats() -> None:
+    # Sorted streams: the value is set unconditionally; checked ones keep the greatest
+    # value, unsorted ones in progress_markers.
+    source = inspect.getsource(_state.increment_state)
+    assert "progress_dict = stream_or_partition_state[PROGRESS_MARKERS]" in source
+    assert "if old_rk_value is None or not check_sorted or new_rk_value >= old_rk_value:" in source
+    assert _state.PROGRESS_MARKERS == "progress_markers"
+    unsorted: dict[str, t.Any] = {}
+    for value in ("2025-01-02", "2025-01-01"):
+        _state.increment_state(
+            unsorted,
+            latest_record={"u": value},
+            replication_key="u",
+            is_sorted=False,
+            check_sorted=True,
+        )
+    assert unsorted["progress_markers"]["replication_key_value"] == "2025-01-02"

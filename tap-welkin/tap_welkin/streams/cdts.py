@@ -88,8 +88,12 @@ def cdt_schema(cdt: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
 def flatten(record: Record) -> Record:
     """A CDT record with its ``jsonBody`` fields as top-level properties, named as in Welkin."""
     out = {key: record[key] for key in ENVELOPE_KEYS if key in record}  # no invented nulls
-    for key, value in (record.get("jsonBody") or {}).items():
-        out.setdefault(key, value)
+    body = record.get("jsonBody") or {}
+    if out.keys().isdisjoint(body):
+        out.update(body)
+    else:
+        for key, value in body.items():
+            out.setdefault(key, value)
     return out
 
 
