@@ -46,6 +46,7 @@ def main() -> int:
     started = time.perf_counter()
     sections: list[str] = []
     summaries: list[str] = []
+    done: list[BenchResult] = []
     failed = 0
     for key, title, bench in BENCHMARKS:
         if args.only and key not in args.only:
@@ -63,6 +64,7 @@ def main() -> int:
             summaries.append(f"- **{title}**: failed ({type(exc).__name__}: {str(exc)[:200]})")
             continue
         result.print()
+        done.append(result)
         sections.append(result.markdown())
         summaries.append(f"- **{title}**: {result.summary}")
     total = time.perf_counter() - started
@@ -77,6 +79,10 @@ def main() -> int:
         "|---|---|",
         *(f"| {k} | {v} |" for k, v in facts.items()),
         f"| total run time | {total / 60:.1f} min |",
+        "",
+        "## Figures against the goals",
+        "",
+        common.goals_table(done),
         "",
         "## Summaries",
         "",
