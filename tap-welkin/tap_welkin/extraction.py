@@ -50,6 +50,7 @@ class FeedStream(WelkinStream):
     """
 
     _source: Source | None = None
+    _pages_read = False
 
     def reads_feed(self) -> bool:
         """Whether this run reads this stream's feed."""
@@ -67,12 +68,17 @@ class FeedStream(WelkinStream):
         return self._source
 
     def source_pages(self) -> Iterator[list[Record]]:
-        """The pages of this run's source, in order."""
-        feed = self.tap.reads.feed(self.name)
-        if feed is None:
-            return iter(self.read_source().pages)
-        self.read_source()
-        return feed.pages()
+        """The pages of this run's source, in order (taken from the plan's feed once)."""
+        feed = self.tap.reads.take(self.name)
+        if feed is not None:
+            self._source = feed.source()
+            pages = feed.pages()
+        else:  # no feed, or a second sync of the same tap object: read here, anew
+            if self._pages_read:
+                self._source = None
+            pages = iter(self.read_source().pages)
+        self._pages_read = True
+        return pages
 
 
 class ListStream(FeedStream):
@@ -161,17 +167,18 @@ class IncrementalStream(FeedStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterator[Record]:
+        pages = self.source_pages()
         bound = self.read_source().bound
         self.logger.info("Stream '%s' reads %s.", self.name, self.describe_path())
         self.stream_state[COMPLETE_KEY] = False
         key = self.replication_key
-        for record in self.items():
+        for record in self.items(pages):
             if bound.keeps(record.get(key)):
                 yield record
         self.stream_state[COMPLETE_KEY] = True
 
-    def items(self) -> Iterator[Record]:
-        """The items of this run as records (``shape``), in order.
+    def items(self, pages: Iterable[list[Record]]) -> Iterator[Record]:
+        """The items of this run's ``pages`` as records (``shape``), in order.
 
         Raises:
             ExportOrderError: an export item is older than the one before it.
@@ -179,7 +186,7 @@ class IncrementalStream(FeedStream):
         check = self.read_source().export
         previous = ""
         shape = self.shape
-        for page in self.source_pages():
+        for page in pages:
             for item in page:
                 if check:
                     previous = self.check_order(previous, item)

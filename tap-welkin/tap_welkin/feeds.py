@@ -138,6 +138,7 @@ class ReadPlan:
         self._feeds = {name: PageFeed(name, opener) for name, opener in feeds}
         self._lock = threading.Lock()
         self._started = False
+        self._taken: set[str] = set()
 
     def start(self) -> None:
         """Start every feed (once)."""
@@ -153,6 +154,15 @@ class ReadPlan:
         """The feed of stream ``name`` (the plan is started first), or None if it has none."""
         self.start()
         return self._feeds.get(name)
+
+    def take(self, name: str) -> PageFeed | None:
+        """The feed of stream ``name`` for its reader, once (the plan is started first)."""
+        self.start()
+        with self._lock:
+            if name in self._taken:
+                return None
+            self._taken.add(name)
+            return self._feeds.get(name)
 
     def close(self) -> None:
         """Stop every feed thread."""

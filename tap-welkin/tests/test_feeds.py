@@ -65,8 +65,10 @@ def test_a_reader_that_stops_early_stops_the_thread() -> None:
             yield [{"id": str(n)}]
 
     plan = ReadPlan([("s", lambda: _source(pages()))])
-    feed = plan.feed("s")
+    feed = plan.take("s")
     assert feed is not None
+    assert plan.feed("s") is feed
+    assert plan.take("s") is None  # one reader per feed; a second sync reads anew
     reader = feed.pages()
     next(reader)
     reader.close()

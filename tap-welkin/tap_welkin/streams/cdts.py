@@ -168,13 +168,14 @@ class CdtRecordsStream(IncrementalStream):
         yields; without this stream's own records to write, a placeholder per batch
         (never written) spares the SDK's per-record loop.
         """
+        pages = self.source_pages()
         wanted = {c.cdt_name: c for c in self.cdt_streams() if c.selected}
         for stream in wanted.values():
             stream.start_run()
         if self.selected:
             self.stream_state[COMPLETE_KEY] = False
         self.logger.info("Stream '%s' reads %s.", self.name, self.describe_path())
-        for record, last in with_last(self.items()):
+        for record, last in with_last(self.items(pages)):
             child = wanted.get(str(record.get("cdtName")))
             if child is not None and child.run_bound.keeps(record.get("updatedAt")):
                 self.router.add(child.name, flatten(record))
