@@ -116,6 +116,8 @@ class IncrementalStream(FeedStream):
         bound = self.read_bound()
         if mode == "rest":
             return self.rest_source(bound, "forced by extraction_path=rest")
+        if getattr(self, "export_type", None) is None:
+            return self.rest_source(bound, "Welkin has no export of it")
         pages = self.export_pages(bound)
         if mode == "export":
             return Source(export=True, reason="", bound=bound, pages=pages)
