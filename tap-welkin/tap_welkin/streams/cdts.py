@@ -89,11 +89,7 @@ def flatten(record: Record) -> Record:
     """A CDT record with its ``jsonBody`` fields as top-level properties, named as in Welkin."""
     out = {key: record[key] for key in ENVELOPE_KEYS if key in record}  # no invented nulls
     body = record.get("jsonBody") or {}
-    if out.keys().isdisjoint(body):
-        out.update(body)
-    else:
-        for key, value in body.items():
-            out.setdefault(key, value)
+    out.update({key: value for key, value in body.items() if key not in out})
     return out
 
 
@@ -175,11 +171,12 @@ class CdtRecordsStream(IncrementalStream):
         if self.selected:
             self.stream_state[COMPLETE_KEY] = False
         self.logger.info("Stream '%s' reads %s.", self.name, self.describe_path())
+        batch_size = self.page_size
         for record, last in with_last(self.items(pages)):
             child = wanted.get(str(record.get("cdtName")))
             if child is not None and child.run_bound.keeps(record.get("updatedAt")):
                 self.router.add(child.name, flatten(record))
-            sealed = self.router.seal() if last or self.router.held >= self.page_size else None
+            sealed = self.router.seal() if last or self.router.held >= batch_size else None
             if sealed is not None:
                 self._handed.append(sealed)
             if self.selected:
