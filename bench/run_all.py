@@ -8,6 +8,7 @@ quick check). Seeded databases are cached under ``bench/.work/``.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 import traceback
@@ -41,6 +42,11 @@ def main() -> int:
         "--only", nargs="+", choices=[key for key, _, _ in BENCHMARKS], help="run only these"
     )
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--tap-only",
+        action="store_true",
+        help="skip target-welkin (benchmark 4 and the target half of 5): a shorter run",
+    )
     args = parser.parse_args()
     facts = common.machine_facts()
     started = time.perf_counter()
@@ -49,11 +55,16 @@ def main() -> int:
     done: list[BenchResult] = []
     failed = 0
     for key, title, bench in BENCHMARKS:
-        if args.only and key not in args.only:
+        if (args.only and key not in args.only) or (args.tap_only and key == "target"):
             continue
+        job = (
+            functools.partial(memory.run, target=False)
+            if args.tap_only and key == "memory"
+            else bench
+        )
         common.log(f"=== {title}")
         try:
-            result = common.timed(bench)
+            result = common.timed(job)
         except Exception as exc:  # one failing benchmark must not hide the others
             failed += 1
             detail = traceback.format_exc()
@@ -79,6 +90,8 @@ def main() -> int:
         "|---|---|",
         *(f"| {k} | {v} |" for k, v in facts.items()),
         f"| total run time | {total / 60:.1f} min |",
+        f"| benchmarks | {', '.join(args.only or [k for k, _, _ in BENCHMARKS])}"
+        f"{' (tap only)' if args.tap_only else ''} |",
         "",
         "## Figures against the goals",
         "",

@@ -200,6 +200,7 @@ class WelkinStream(sdk_compat.DirectRecordWrites, RESTStream[t.Any]):
         page_param: str = "page",
         method: str = "GET",
         body: t.Any = None,  # noqa: ANN401
+        ahead: bool = True,
     ) -> Iterator[list[dict[str, t.Any]]]:
         """Yield the records of each page of ``path`` (relative to ``url_base``).
 
@@ -211,6 +212,8 @@ class WelkinStream(sdk_compat.DirectRecordWrites, RESTStream[t.Any]):
         cursor or number is known by then) and fetched while the current page's
         records are processed: one page ahead hides the network round trip.
         Pages still come out in order, and at most two are held at a time.
+        ``ahead=False`` fetches each page when asked (a feed thread, which has its
+        own queue of pages ahead).
         """
         send = sdk_compat.request_sender(self)
 
@@ -225,15 +228,22 @@ class WelkinStream(sdk_compat.DirectRecordWrites, RESTStream[t.Any]):
             self.decode(response)  # decode off the consumer's thread, cached on the response
             return response
 
+        if not ahead:
+            while not paginator.finished:
+                response = fetch(paginator.current_value)
+                records = paginator.records(self.decode(response))
+                paginator.advance(response)
+                yield records
+            return
         if paginator.finished:
             return
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="welkin-page") as ahead:
-            pending = ahead.submit(fetch, paginator.current_value)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="welkin-page") as fetcher:
+            pending = fetcher.submit(fetch, paginator.current_value)
             while pending is not None:
                 response = pending.result()
                 records = paginator.records(self.decode(response))
                 paginator.advance(response)
                 pending = (
-                    None if paginator.finished else ahead.submit(fetch, paginator.current_value)
+                    None if paginator.finished else fetcher.submit(fetch, paginator.current_value)
                 )
                 yield records

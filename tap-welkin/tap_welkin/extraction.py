@@ -86,7 +86,9 @@ class ListStream(FeedStream):
 
     @override
     def open_source(self) -> Source:
-        pages = self.fetch_pages(self.path, self.paginator_class(), params={"size": self.page_size})
+        pages = self.fetch_pages(
+            self.path, self.paginator_class(), params={"size": self.page_size}, ahead=False
+        )
         return Source(export=False, reason="", bound=Bound(None), pages=pages)
 
     @override
@@ -229,6 +231,7 @@ class IncrementalStream(FeedStream):
             ExportCursorPaginator(bound.request_start),
             params={"pageSize": self.page_size},
             page_param="start",
+            ahead=False,  # read in a feed thread, whose queue holds the pages ahead
         )
 
     def patient_ids(self) -> Iterator[str]:

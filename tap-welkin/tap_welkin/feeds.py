@@ -28,7 +28,7 @@ if t.TYPE_CHECKING:
 
 Record = dict[str, t.Any]
 #: Pages each feed holds ahead of the page being written (plus one being fetched).
-PAGES_AHEAD = 6
+PAGES_AHEAD = 4
 _END = object()
 _POLL_S = 0.2
 
