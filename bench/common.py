@@ -411,6 +411,8 @@ class BenchResult:
     summary: str
     notes: list[str] = dataclasses.field(default_factory=list)
     seconds: float = 0.0
+    #: The benchmark's headline figures against issue goals: ``{figure: value}`` (see ``GOALS``).
+    figures: dict[str, float] = dataclasses.field(default_factory=dict)
 
     def markdown(self) -> str:
         """The result as a Markdown section."""
@@ -427,6 +429,28 @@ class BenchResult:
     def print(self) -> None:
         """Print the tables and the summary to stdout."""
         print(self.markdown(), flush=True)
+
+
+#: Figure -> (goal as text, whether a value meets it), for the goals table of ``results.md``.
+GOALS: dict[str, tuple[str, t.Callable[[float], bool]]] = {
+    "tap records/s ÷ minimal sequential client's": (">= 1.2", lambda v: v >= 1.2),
+    "tap CPU µs/record ÷ minimal client's": ("<= 1.3", lambda v: v <= 1.3),
+    "latency paid at 100 ms a request ÷ sequential floor": ("<= 0.25", lambda v: v <= 0.25),
+    "requests per full sync ÷ floor": ("<= 1.04", lambda v: v <= 1.04),
+    "tap peak RSS, 10x the patients ÷ 1x": ("<= 1.2", lambda v: v <= 1.2),
+}
+
+
+def goals_table(results: t.Iterable[BenchResult]) -> str:
+    """The headline figures of ``results`` next to their goals."""
+    rows = []
+    for result in results:
+        for figure, value in result.figures.items():
+            goal, met = GOALS.get(figure, ("-", lambda _: True))
+            # The goals are given to two decimals: a value is judged as it is shown.
+            verdict = "yes" if met(round(value, 2)) else "**no**"
+            rows.append([figure, f"{value:.2f}", goal, verdict, result.title])
+    return markdown_table(["figure", "measured", "goal", "met", "benchmark"], rows)
 
 
 def timed(func: t.Callable[[], BenchResult]) -> BenchResult:

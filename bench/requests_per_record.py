@@ -345,6 +345,7 @@ def run(patients: int | None = None) -> BenchResult:
         ],
         summary=summary,
         notes=notes,
+        figures={"requests per full sync ÷ floor": full_requests / full_floor},
     )
 
 

@@ -8,6 +8,7 @@ quick check). Seeded databases are cached under ``bench/.work/``.
 from __future__ import annotations
 
 import argparse
+import functools
 import sys
 import time
 import traceback
@@ -47,18 +48,29 @@ def main() -> int:
         "--only", nargs="+", choices=[key for key, _, _ in BENCHMARKS], help="run only these"
     )
     parser.add_argument("--output", type=Path, default=RESULTS)
+    parser.add_argument(
+        "--tap-only",
+        action="store_true",
+        help="skip target-welkin (benchmark 4 and the target half of 5): a shorter run",
+    )
     args = parser.parse_args()
     facts = common.machine_facts()
     started = time.perf_counter()
     sections: list[str] = []
     summaries: list[str] = []
+    done: list[BenchResult] = []
     failed = 0
     for key, title, bench in BENCHMARKS:
-        if args.only and key not in args.only:
+        if (args.only and key not in args.only) or (args.tap_only and key == "target"):
             continue
+        job = (
+            functools.partial(memory.run, target=False)
+            if args.tap_only and key == "memory"
+            else bench
+        )
         common.log(f"=== {title}")
         try:
-            result = common.timed(bench)
+            result = common.timed(job)
         except Exception as exc:  # one failing benchmark must not hide the others
             failed += 1
             detail = traceback.format_exc()
@@ -69,6 +81,7 @@ def main() -> int:
             summaries.append(f"- **{title}**: failed ({type(exc).__name__}: {str(exc)[:200]})")
             continue
         result.print()
+        done.append(result)
         sections.append(result.markdown())
         summaries.append(f"- **{title}**: {result.summary}")
     total = time.perf_counter() - started
@@ -83,6 +96,12 @@ def main() -> int:
         "|---|---|",
         *(f"| {k} | {v} |" for k, v in facts.items()),
         f"| total run time | {total / 60:.1f} min |",
+        f"| benchmarks | {', '.join(args.only or [k for k, _, _ in BENCHMARKS])}"
+        f"{' (tap only)' if args.tap_only else ''} |",
+        "",
+        "## Figures against the goals",
+        "",
+        common.goals_table(done),
         "",
         "## Summaries",
         "",

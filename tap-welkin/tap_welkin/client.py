@@ -28,7 +28,7 @@ from tap_welkin import sdk_compat
 from tap_welkin.bookmarks import bound_for, parse_lookback
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterable, Iterator, Mapping
 
     from backoff.types import Details
     from singer_sdk.helpers.types import Context
@@ -45,7 +45,7 @@ else:
 _decode = msgspec.json.Decoder().decode
 
 
-class WelkinStream(RESTStream[t.Any]):
+class WelkinStream(sdk_compat.DirectRecordWrites, RESTStream[t.Any]):
     """A Welkin list endpoint.
 
     All streams of a tap share one session, token manager and rate budget (the
@@ -115,6 +115,16 @@ class WelkinStream(RESTStream[t.Any]):
             start_date=self.config.get("start_date"),
             lookback=parse_lookback(self.config.get("lookback_window")),
         )
+
+    @override
+    def generate_child_contexts(
+        self, record: dict[str, t.Any], context: Context | None
+    ) -> Iterable[Context | None]:
+        # The SDK's default copies every record to sync the children of a stream
+        # that has none.
+        if not self.child_streams:
+            return ()
+        return super().generate_child_contexts(record, context)
 
     @override
     def validate_response(self, response: requests.Response) -> None:
@@ -190,6 +200,7 @@ class WelkinStream(RESTStream[t.Any]):
         page_param: str = "page",
         method: str = "GET",
         body: t.Any = None,  # noqa: ANN401
+        ahead: bool = True,
     ) -> Iterator[list[dict[str, t.Any]]]:
         """Yield the records of each page of ``path`` (relative to ``url_base``).
 
@@ -201,6 +212,8 @@ class WelkinStream(RESTStream[t.Any]):
         cursor or number is known by then) and fetched while the current page's
         records are processed: one page ahead hides the network round trip.
         Pages still come out in order, and at most two are held at a time.
+        ``ahead=False`` fetches each page when asked (a feed thread, which has its
+        own queue of pages ahead).
         """
         send = sdk_compat.request_sender(self)
 
@@ -215,15 +228,22 @@ class WelkinStream(RESTStream[t.Any]):
             self.decode(response)  # decode off the consumer's thread, cached on the response
             return response
 
+        if not ahead:
+            while not paginator.finished:
+                response = fetch(paginator.current_value)
+                records = paginator.records(self.decode(response))
+                paginator.advance(response)
+                yield records
+            return
         if paginator.finished:
             return
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="welkin-page") as ahead:
-            pending = ahead.submit(fetch, paginator.current_value)
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="welkin-page") as fetcher:
+            pending = fetcher.submit(fetch, paginator.current_value)
             while pending is not None:
                 response = pending.result()
                 records = paginator.records(self.decode(response))
                 paginator.advance(response)
                 pending = (
-                    None if paginator.finished else ahead.submit(fetch, paginator.current_value)
+                    None if paginator.finished else fetcher.submit(fetch, paginator.current_value)
                 )
                 yield records

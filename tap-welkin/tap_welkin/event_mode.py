@@ -150,7 +150,10 @@ class EventRun:
         stream.stream_state[CURSOR_KEY] = self.head
 
     def _export_is_cheaper(self, stream: WelkinStream, events: list[LogEvent]) -> bool:
-        if not hasattr(stream, "export_items") or stream.config.get("extraction_path") == "rest":
+        if (
+            getattr(stream, "export_type", None) is None
+            or stream.config.get("extraction_path") == "rest"
+        ):
             return False
         since = min(e.received_at for e in events) - self.skew
         expected = self.reader.count_since(STREAM_ENTITIES[stream.name], since)
@@ -161,7 +164,8 @@ class EventRun:
         since = min(e.received_at for e in latest.values()) - self.skew
         self.stats["export_reads"] += 1
         try:
-            items = t.cast("Iterable[Record]", stream.export_items(Bound(since)))  # type: ignore[attr-defined]
+            pages = t.cast("Iterable[list[Record]]", stream.export_pages(Bound(since)))  # type: ignore[attr-defined]
+            items = (surface_timestamps(item) for page in pages for item in page)
             for item in items:
                 # Only touched resources: others changed too have their own (later) events.
                 if latest.pop(str(item.get("id")), None) is not None:
@@ -243,11 +247,12 @@ class EventCdtParent(EventModeStream):
         for index, record in enumerate(records):
             child = children.get(str(record.get("cdtName")))
             if child is not None and child.selected:
-                child.pending.append(flatten(record))
+                me.router.add(child.name, flatten(record))
                 batch += 1
-            # A CDT stream syncs once per page of records, and after the last one.
+            # The CDT streams sync once per page of records, and after the last one.
             if batch and (batch >= me.page_size or index == len(records) - 1):
-                me._flush_due, batch = True, 0
+                me.hand_over()
+                batch = 0
             yield record
         for child in children.values():
             run.finish(child)

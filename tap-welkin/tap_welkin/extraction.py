@@ -9,11 +9,9 @@ patient. ``extraction_path`` forces either path.
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import sys
 import typing as t
-from functools import cached_property
 
 from welkin_client.errors import WelkinExportForbidden, WelkinNotFound
 from welkin_client.pagination import (
@@ -25,6 +23,7 @@ from welkin_client.pagination import (
 from tap_welkin.bookmarks import COMPLETE_KEY, Bound, parse_timestamp
 from tap_welkin.client import WelkinStream
 from tap_welkin.deletes import with_tombstones
+from tap_welkin.feeds import Source, chunked
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -43,7 +42,63 @@ class ExportOrderError(RuntimeError):
     """The export returned records out of ``updatedAt`` order, so a bookmark could skip some."""
 
 
-class IncrementalStream(WelkinStream):
+class FeedStream(WelkinStream):
+    """A top-level stream whose pages come from the run's :class:`~tap_welkin.feeds.ReadPlan`.
+
+    ``open_source`` (run in the stream's feed thread) decides what the stream
+    reads and returns its pages; ``read_source`` is that decision, made once per
+    run before the stream's sync.
+    """
+
+    _source: Source | None = None
+    _pages_read = False
+
+    def reads_feed(self) -> bool:
+        """Whether this run reads this stream's feed."""
+        return self.selected
+
+    def open_source(self) -> Source:
+        """What this stream reads this run, and its pages (lazily requested)."""
+        raise NotImplementedError
+
+    def read_source(self) -> Source:
+        """The run's source: the read plan's decision (opened here if the stream has no feed)."""
+        if self._source is None:
+            feed = self.tap.reads.feed(self.name)
+            self._source = feed.source() if feed is not None else self.open_source()
+        return self._source
+
+    def source_pages(self) -> Iterator[list[Record]]:
+        """The pages of this run's source, in order (taken from the plan's feed once)."""
+        feed = self.tap.reads.take(self.name)
+        if feed is not None:
+            self._source = feed.source()
+            pages = feed.pages()
+        else:  # no feed, or a second sync of the same tap object: read here, anew
+            if self._pages_read:
+                self._source = None
+            pages = iter(self.read_source().pages)
+        self._pages_read = True
+        return pages
+
+
+class ListStream(FeedStream):
+    """Every record of the list endpoint ``path`` (``paginator_class`` pages), read ahead."""
+
+    @override
+    def open_source(self) -> Source:
+        pages = self.fetch_pages(
+            self.path, self.paginator_class(), params={"size": self.page_size}, ahead=False
+        )
+        return Source(export=False, reason="", bound=Bound(None), pages=pages)
+
+    @override
+    def get_records(self, context: Context | None) -> Iterator[Record]:
+        for page in self.source_pages():
+            yield from page
+
+
+class IncrementalStream(FeedStream):
     """A stream replicated on ``updatedAt``, from ``export/{export_type}`` or ``rest_records``."""
 
     replication_key = "updatedAt"
@@ -54,36 +109,40 @@ class IncrementalStream(WelkinStream):
     #: The CDTs whose deletes (data audit feed) are tombstones of this stream (deletes.py).
     deleted_cdts: t.ClassVar[tuple[str, ...]] = ()
 
-    _prefetched: tuple[Bound, list[Record] | None, Iterator[list[Record]]] | None = None
-    _fallback_reason = "forced by extraction_path=rest"
+    @override
+    def open_source(self) -> Source:
+        """Export or list endpoints, per ``extraction_path``.
 
-    @cached_property
-    def uses_export(self) -> bool:
-        """Whether this run reads the export API (resolved once, before the sync's state).
-
-        With ``extraction_path=auto`` the first page of the export read is the
-        permission check: a 403 (no export permission) or 404 (no such export)
-        means the list endpoints; otherwise the page is kept for ``export_items``.
+        With ``auto`` the first page of the export read is the permission check: a
+        403 (no export permission) or 404 (no such export) means the list
+        endpoints; otherwise the page is the first of the export read.
         """
         mode = str(self.config.get("extraction_path") or "auto")
-        if mode in {"export", "rest"}:
-            return mode == "export"
         bound = self.read_bound()
+        if mode == "rest":
+            return self.rest_source(bound, "forced by extraction_path=rest")
+        if getattr(self, "export_type", None) is None:
+            return self.rest_source(bound, "Welkin has no export of it")
         pages = self.export_pages(bound)
+        if mode == "export":
+            return Source(export=True, reason="", bound=bound, pages=pages)
         try:
             first = next(pages, None)
         except (WelkinExportForbidden, WelkinNotFound) as exc:
             self.logger.warning("Export API not available (%s); using list endpoints.", exc)
-            self._fallback_reason = "the API client may not use the export API"
-            return False
-        self._prefetched = (bound, first, pages)
-        return True
+            return self.rest_source(bound, "the API client may not use the export API")
+        pages = itertools.chain([] if first is None else [first], pages)
+        return Source(export=True, reason="", bound=bound, pages=pages)
+
+    def rest_source(self, bound: Bound, reason: str) -> Source:
+        """The fallback read, in pages of ``page_size``."""
+        pages = chunked(self.rest_records(bound), self.page_size)
+        return Source(export=False, reason=reason, bound=bound, pages=pages)
 
     @property
     def path(self) -> str:  # type: ignore[override]
         """The route template being read, as the SDK's request metrics name it."""
-        # Not `uses_export`: the export check itself sends a request.
-        if "uses_export" in self.__dict__ and not self.uses_export:
+        if self._source is not None and not self._source.export:
             return self.rest_route.split(" ", 1)[1].removeprefix("/{tenant}/{instance}/")
         return f"export/{self.export_type}"
 
@@ -96,33 +155,69 @@ class IncrementalStream(WelkinStream):
     def is_sorted(self) -> bool:
         # The export is ordered by (updatedAt, id), so its bookmark can resume
         # mid-stream; list endpoints are not, so their bookmark only moves at the end.
-        return self.uses_export
+        return self.read_source().export
 
     @property
     @override
     def check_sorted(self) -> bool:
         # Export: a lookback_window re-reads records older than the bookmark on
-        # purpose, and export_items checks the order itself. List endpoints: the
+        # purpose, and items() checks the order itself. List endpoints: the
         # SDK must compare, so the bookmark becomes the greatest value seen.
-        return not self.uses_export
+        return not self.read_source().export
 
     def describe_path(self) -> str:
         """What this stream reads, for the one log line per run."""
-        if self.uses_export:
+        source = self.read_source()
+        if source.export:
             return f"GET /{{tenant}}/{{instance}}/export/{self.export_type} (bulk export)"
-        return f"{self.rest_route} ({self._fallback_reason})"
+        return f"{self.rest_route} ({source.reason})"
 
     @override
     def get_records(self, context: Context | None) -> Iterator[Record]:
-        bound = self.read_bound()
+        pages = self.source_pages()
+        bound = self.read_source().bound
         self.logger.info("Stream '%s' reads %s.", self.name, self.describe_path())
         self.stream_state[COMPLETE_KEY] = False
-        items = self.export_items(bound) if self.uses_export else self.rest_records(bound)
-        for item in with_tombstones(self, items, bound, self.deleted_cdts):
-            record = self.shape(item)
-            if bound.keeps(record.get(self.replication_key)):
+        key = self.replication_key
+        for record in with_tombstones(self, self.items(pages), bound, self.deleted_cdts):
+            if bound.keeps(record.get(key)):
                 yield record
         self.stream_state[COMPLETE_KEY] = True
+
+    def items(self, pages: Iterable[list[Record]]) -> Iterator[Record]:
+        """The items of this run's ``pages`` as records (``shape``), in order.
+
+        Raises:
+            ExportOrderError: an export item is older than the one before it.
+        """
+        check = self.read_source().export
+        previous = ""
+        shape = self.shape
+        for page in pages:
+            for item in page:
+                if check:
+                    previous = self.check_order(previous, item)
+                yield shape(item)
+
+    def check_order(self, previous: str, item: Record) -> str:
+        """``item``'s update time if it is not older than ``previous`` (both ISO timestamps)."""
+        updated = export_updated_at(item)
+        if not updated:
+            return previous
+        # Welkin's timestamps share one format (UTC, ms, Z): compare the text, parse otherwise.
+        same_form = len(updated) == len(previous) and updated[-1] == previous[-1] == "Z"
+        older = (
+            updated < previous
+            if same_form
+            else bool(previous) and parse_timestamp(updated) < parse_timestamp(previous)
+        )
+        if older:
+            msg = (
+                f"export/{self.export_type} returned records out of updatedAt order; "
+                "use extraction_path=rest for this instance."
+            )
+            raise ExportOrderError(msg)
+        return updated
 
     def shape(self, item: Record) -> Record:
         """A Welkin item as a record: CDT-style items get top-level timestamps."""
@@ -132,35 +227,6 @@ class IncrementalStream(WelkinStream):
         """The fallback read: every item updated at or after ``bound`` (more is fine)."""
         raise NotImplementedError
 
-    def export_items(self, bound: Bound) -> Iterator[Record]:
-        """Every export item from ``bound``, once, checked to be in ``updatedAt`` order.
-
-        Raises:
-            ExportOrderError: an item is older than the one before it.
-        """
-        previous: dt.datetime | None = None
-        pages: Iterable[list[Record]]
-        prefetched, self._prefetched = self._prefetched, None
-        if prefetched is not None and prefetched[0] == bound:
-            _, first, rest = prefetched
-            pages = itertools.chain([] if first is None else [first], rest)
-        else:
-            pages = self.export_pages(bound)
-        # ExportCursorPaginator.records already drops the items an inclusive
-        # `start` repeats at a page boundary.
-        for page in pages:
-            for item in page:
-                updated = export_updated_at(item)
-                current = parse_timestamp(updated) if updated else None
-                if current is not None and previous is not None and current < previous:
-                    msg = (
-                        f"export/{self.export_type} returned records out of updatedAt order; "
-                        "use extraction_path=rest for this instance."
-                    )
-                    raise ExportOrderError(msg)
-                previous = current or previous
-                yield item
-
     def export_pages(self, bound: Bound) -> Iterator[list[Record]]:
         """The pages of ``export/{export_type}`` from ``bound`` (lazily requested)."""
         return self.fetch_pages(
@@ -168,6 +234,7 @@ class IncrementalStream(WelkinStream):
             ExportCursorPaginator(bound.request_start),
             params={"pageSize": self.page_size},
             page_param="start",
+            ahead=False,  # read in a feed thread, whose queue holds the pages ahead
         )
 
     def patient_ids(self) -> Iterator[str]:

@@ -1,10 +1,13 @@
-"""Singer output: msgspec-encoded, flushed per STATE rather than per record."""
+"""Singer output: msgspec-encoded, buffered, flushed per STATE rather than per record."""
 
 from __future__ import annotations
 
+import atexit
+import datetime as dt
 import sys
+import typing as t
 
-from singer_sdk.contrib.msgspec import MsgSpecWriter
+from singer_sdk.contrib.msgspec import MsgSpecWriter, encoder
 from singer_sdk.singerlib import Message, RecordMessage
 
 from tap_welkin.progress import record_written
@@ -14,18 +17,51 @@ if sys.version_info >= (3, 12):
 else:
     from typing_extensions import override
 
+#: Bytes of RECORD lines held before a write; a STATE or any other message writes them at once.
+BUFFER_BYTES = 256 * 1024
+
 
 class WelkinMessageWriter(MsgSpecWriter):
-    """singer-sdk's msgspec writer without a flush (a write system call) after every record.
+    """singer-sdk's msgspec writer with its own output buffer.
 
-    Records are flushed with the next non-RECORD message, so every record a STATE
-    message covers reaches the target before that STATE does.
+    Records are written with the next non-RECORD message (or when the buffer is
+    full), so every record a STATE message covers reaches the target before that
+    STATE does. The buffer is the tap's own: under ``PYTHONUNBUFFERED`` (set by
+    many runners) ``sys.stdout.buffer`` makes every record a write system call.
+    Only the main thread writes.
     """
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        """Create the writer with an empty buffer."""
+        super().__init__(*args, **kwargs)
+        self._pending = bytearray()
+        # Records after the last STATE (a full-table stream's) are written at exit.
+        atexit.register(self.flush)
 
     @override
     def write_message(self, message: Message) -> None:
-        sys.stdout.buffer.write(self.format_message(message))
+        self._pending += self.format_message(message)
         if isinstance(message, RecordMessage):
             record_written(message.stream)
-        else:
-            sys.stdout.flush()
+        if not isinstance(message, RecordMessage) or len(self._pending) >= BUFFER_BYTES:
+            self.flush()
+
+    def write_record(self, stream: str, record: dict[str, t.Any], version: int | None) -> None:
+        """Write one RECORD message, byte for byte what ``write_message`` writes for it."""
+        message: dict[str, t.Any] = {"type": "RECORD", "stream": stream, "record": record}
+        if version is not None:
+            message["version"] = version
+        message["time_extracted"] = dt.datetime.now(dt.timezone.utc)
+        pending = self._pending
+        encoder.encode_into(message, pending, -1)
+        pending += b"\n"
+        record_written(stream)
+        if len(pending) >= BUFFER_BYTES:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write and flush what is buffered."""
+        if self._pending:
+            sys.stdout.buffer.write(self._pending)
+            self._pending.clear()
+        sys.stdout.flush()

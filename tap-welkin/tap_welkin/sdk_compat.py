@@ -1,23 +1,46 @@
 """The one place tap-welkin relies on singer-sdk internals (pinned by tests/test_sdk_compat.py).
 
-singer-sdk 0.54 strips deselected properties from every record by walking the
-record against the stream's selection mask (``pop_deselected_record_properties``,
-called by name from ``singer_sdk.streams.core``). When nothing is deselected the
-walk changes nothing yet costs ~18% of the tap's CPU per record. ``install``
-replaces that name with a wrapper that skips the walk when the mask holds no
-``False``: a missing breadcrumb inherits its parent's value and the root
-defaults to selected, so such a mask selects every property.
+* singer-sdk 0.54 strips deselected properties from every record by walking the
+  record against the stream's selection mask (``pop_deselected_record_properties``,
+  called by name from ``singer_sdk.streams.core``). When nothing is deselected the
+  walk changes nothing yet costs ~18% of the tap's CPU per record. ``install``
+  replaces that name with a wrapper that skips the walk when the mask holds no
+  ``False``: a missing breadcrumb inherits its parent's value and the root
+  defaults to selected, so such a mask selects every property.
+* ``Stream._write_record_message`` builds a ``RecordMessage`` per record through
+  the deselection pass, type conformance and every stream map, then encodes its
+  dict. :class:`DirectRecordWrites` writes the same bytes straight away when none
+  of those steps can change the record (nothing deselected, no conformance, the
+  one default stream map without flattening); otherwise it defers to the SDK.
+* ``Stream._increment_stream_state`` moves the bookmark through the state
+  manager for every record. :class:`DirectRecordWrites` sets the same two keys
+  itself in the two cases tap-welkin uses once the SDK has made the state entry:
+  a sorted, unchecked stream (export) and an unsorted, checked one (list
+  endpoints, CDT streams: the greatest value, in ``progress_markers``).
+* ``RESTStream._request`` sends one request (see :func:`request_sender`).
 """
 
 from __future__ import annotations
 
+import sys
 import typing as t
 
 import requests
 from singer_sdk.helpers import _catalog
-from singer_sdk.streams import RESTStream, core
+from singer_sdk.helpers._state import PROGRESS_MARKERS
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.mapper import SameRecordTransform
+from singer_sdk.streams import RESTStream, Stream, core
+
+from tap_welkin.output import WelkinMessageWriter
+
+if sys.version_info >= (3, 12):
+    from typing import override
+else:
+    from typing_extensions import override
 
 if t.TYPE_CHECKING:
+    from singer_sdk.helpers.types import Context
     from singer_sdk.singerlib.catalog import SelectionMask
 
 _walk = _catalog.pop_deselected_record_properties
@@ -37,6 +60,66 @@ def pop_deselected_properties(
 def install() -> None:
     """Route the SDK's per-record deselection pass through ``pop_deselected_properties``."""
     core.pop_deselected_record_properties = pop_deselected_properties  # type: ignore[attr-defined]
+
+
+def writes_records_unchanged(stream: Stream) -> bool:
+    """Whether the SDK would write every record of ``stream`` exactly as given."""
+    maps = stream.stream_maps
+    return (
+        len(maps) == 1
+        and type(maps[0]) is SameRecordTransform
+        and not maps[0].flattening_enabled
+        and maps[0].stream_alias == stream.name
+        and stream.TYPE_CONFORMANCE_LEVEL == TypeConformanceLevel.NONE
+        and False not in stream.mask.values()
+    )
+
+
+class DirectRecordWrites(Stream):
+    """Writes RECORD messages without the SDK's per-record message objects when that is exact."""
+
+    _direct_writer: WelkinMessageWriter | None = None
+    _direct_checked = False
+
+    @override
+    def _write_record_message(self, record: dict[str, t.Any]) -> None:
+        # Decided at the first record: maps, mask and writer are fixed by then.
+        if not self._direct_checked:
+            writer = self._tap.message_writer
+            if isinstance(writer, WelkinMessageWriter) and writes_records_unchanged(self):
+                self._direct_writer = writer
+            self._direct_checked = True
+        if self._direct_writer is None:
+            super()._write_record_message(record)
+            return
+        self._direct_writer.write_record(self.name, record, self._stream_version)
+        self.state_manager.is_flushed = False
+
+    @override
+    def _increment_stream_state(
+        self, latest_record: dict[str, t.Any], *, context: Context | None = None
+    ) -> None:
+        key = self.replication_key
+        value = latest_record.get(key) if key else None
+        bookmarks = self._tap_state.get("bookmarks", {}).get(self.name)
+        manager = self.state_manager
+        sorted_, checked = manager._is_sorted, manager._check_sorted  # noqa: SLF001
+        progress = bookmarks if sorted_ or bookmarks is None else bookmarks.get(PROGRESS_MARKERS)
+        if (
+            progress is None
+            or not isinstance(value, str)
+            or (context and self.state_partitioning_keys != [])
+            or self.replication_method != "INCREMENTAL"
+            or sorted_ == checked
+        ):
+            super()._increment_stream_state(latest_record, context=context)
+            return
+        old = progress.get("replication_key_value")
+        if old is None or not checked or (isinstance(old, str) and value >= old):
+            progress["replication_key"] = key
+            progress["replication_key_value"] = value
+        elif not isinstance(old, str):
+            super()._increment_stream_state(latest_record, context=context)
 
 
 def request_sender(

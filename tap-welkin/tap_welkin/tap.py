@@ -18,6 +18,8 @@ from welkin_client.settings import connection_problems
 from tap_welkin import event_mode, progress, sdk_compat, streams
 from tap_welkin.auth import WelkinAuthenticator, build_authenticator
 from tap_welkin.bookmarks import parse_lookback
+from tap_welkin.extraction import FeedStream
+from tap_welkin.feeds import ReadPlan
 from tap_welkin.output import WelkinMessageWriter
 
 if sys.version_info >= (3, 12):
@@ -128,6 +130,22 @@ class TapWelkin(Tap):
         url = self.config.get("event_log_url")
         return event_mode.EventRun(self, str(url)) if url else None
 
+    @cached_property
+    def reads(self) -> ReadPlan:
+        """The feeds of the run, one per selected top-level feed stream (started at first use).
+
+        None in event mode: its streams pull what the event log names instead.
+        """
+        if self.event_run is not None:
+            return ReadPlan(())
+        return ReadPlan(
+            (stream.name, stream.open_source)
+            for stream in self.streams.values()
+            if isinstance(stream, FeedStream)
+            and not stream.parent_stream_type
+            and stream.reads_feed()
+        )
+
     @property
     @override
     def streams(self) -> dict[str, Stream]:
@@ -154,7 +172,8 @@ class TapWelkin(Tap):
     def discover_streams(self) -> list[Stream]:
         parse_lookback(self.config.get("lookback_window"))  # fail early on a bad value
         kinds = streams if self.event_run is None else event_mode  # event mode: its own reads
-        cdt_parent = kinds.CdtRecordsStream(self)
+        router = streams.CdtRouter()
+        cdt_parent = kinds.CdtRecordsStream(self, router=router)
         found: list[Stream] = [
             kinds.PatientsStream(self),
             kinds.UsersStream(self),
@@ -173,7 +192,7 @@ class TapWelkin(Tap):
         for cdt in sorted(cdts, key=lambda c: str(c["name"])):
             if cdt["name"] in wanted:
                 name = kinds.cdt_stream_name(cdt["name"], names)
-                found.append(kinds.CdtStream(self, cdt, name))
+                found.append(kinds.CdtStream(self, cdt, name, router=router))
         return found
 
 

@@ -101,11 +101,9 @@ def test_patient_deleted_mid_sync_is_skipped_and_counted(
 def test_export_type_answering_404_falls_back_for_that_stream_only(
     shared: EmulatorProcess, catalog: dict[str, Any], baseline: kit.TapRun
 ) -> None:
-    # The first export request is patients' probe (users, then patients: parents first;
-    # users come from admin/users, not an export).
-    shared.script_faults(
-        [{"action": "error", "status": 404, "route": "/{tenant}/{instance}/export/{type}"}]
-    )
+    # The feeds start together, so the fault names the patients export's own path.
+    route = f"/{shared.tenant}/{shared.instance}/export/PATIENT"
+    shared.script_faults([{"action": "error", "status": 404, "route": route}])
     run = kit.run_tap(kit.tap_config(shared), catalog=catalog, name="export-404")
     assert run.records == baseline.records
     assert "Stream 'patients' reads POST /{tenant}/{instance}/by-filter/patients" in run.stderr

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
+import io
+import sys
 import typing as t
 
-from singer_sdk.helpers import _catalog
+import pytest
+from singer_sdk.helpers import _catalog, _state
+from singer_sdk.singerlib import RecordMessage
 from singer_sdk.singerlib.catalog import SelectionMask
 from singer_sdk.streams import RESTStream, core
-from tap_welkin import sdk_compat
+from tap_welkin import output, sdk_compat
+from tap_welkin.output import WelkinMessageWriter
 
 
 def test_sdk_calls_the_deselection_pass_by_module_name() -> None:
@@ -41,3 +47,75 @@ def test_skipped_pass_matches_the_sdk_walk() -> None:
 def test_rest_stream_has_the_private_request_call() -> None:
     params = list(inspect.signature(RESTStream._request).parameters)  # noqa: SLF001
     assert params[:3] == ["self", "prepared_request", "context"]
+
+
+def test_record_writes_the_direct_path_replaces() -> None:
+    # DirectRecordWrites stands in for exactly these steps of the SDK.
+    write = inspect.getsource(core.Stream._write_record_message)  # noqa: SLF001
+    assert "self._generate_record_messages(record)" in write
+    assert "self.state_manager.is_flushed = False" in write
+    generate = inspect.getsource(core.Stream._generate_record_messages)  # noqa: SLF001
+    for step in (
+        "conform_record_data_types(",
+        "for stream_map in self.stream_maps:",
+        "mapped_record = stream_map.transform(record)",
+        "stream=stream_map.stream_alias",
+        "version=self._stream_version",
+        "time_extracted=utc_now()",
+    ):
+        assert step in generate, step
+
+
+def _written(
+    monkeypatch: pytest.MonkeyPatch, write: t.Callable[[WelkinMessageWriter], None]
+) -> bytes:
+    out = io.BytesIO()
+    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(out))
+    writer = WelkinMessageWriter()
+    write(writer)
+    writer.flush()
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("version", [None, 1700000000])
+def test_direct_record_line_is_the_sdk_message(
+    monkeypatch: pytest.MonkeyPatch, version: int | None
+) -> None:
+    record = {"id": "1", "n": 2.5, "nested": {"a": [1, None]}, "text": "é\n"}
+    when = dt.datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=dt.timezone.utc)
+
+    class Frozen(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> Frozen:  # type: ignore[override]
+            return t.cast("Frozen", when)
+
+    sdk = _written(
+        monkeypatch,
+        lambda w: w.write_message(
+            RecordMessage(stream="s", record=dict(record), version=version, time_extracted=when)
+        ),
+    )
+    monkeypatch.setattr(output.dt, "datetime", Frozen)
+    direct = _written(monkeypatch, lambda w: w.write_record("s", dict(record), version))
+    assert direct == sdk
+    assert direct.endswith(b"\n")
+    assert direct.count(b"\n") == 1
+
+
+def test_bookmark_rules_the_direct_increment_repeats() -> None:
+    # Sorted streams: the value is set unconditionally; checked ones keep the greatest
+    # value, unsorted ones in progress_markers.
+    source = inspect.getsource(_state.increment_state)
+    assert "progress_dict = stream_or_partition_state[PROGRESS_MARKERS]" in source
+    assert "if old_rk_value is None or not check_sorted or new_rk_value >= old_rk_value:" in source
+    assert _state.PROGRESS_MARKERS == "progress_markers"
+    unsorted: dict[str, t.Any] = {}
+    for value in ("2025-01-02", "2025-01-01"):
+        _state.increment_state(
+            unsorted,
+            latest_record={"u": value},
+            replication_key="u",
+            is_sorted=False,
+            check_sorted=True,
+        )
+    assert unsorted["progress_markers"]["replication_key_value"] == "2025-01-02"

@@ -4,7 +4,7 @@ from welkin_client.naming import cdt_stream_name
 
 from tap_welkin.streams import audit, care, designer, messages
 from tap_welkin.streams.calendar import CalendarEventsStream
-from tap_welkin.streams.cdts import CdtRecordsStream, CdtStream
+from tap_welkin.streams.cdts import CdtRecordsStream, CdtRouter, CdtStream
 from tap_welkin.streams.encounters import EncountersStream
 from tap_welkin.streams.patients import PatientsStream
 from tap_welkin.streams.users import UsersStream
@@ -40,6 +40,7 @@ __all__ = [
     "RESOURCE_STREAMS",
     "CalendarEventsStream",
     "CdtRecordsStream",
+    "CdtRouter",
     "CdtStream",
     "EncountersStream",
     "PatientsStream",

@@ -2,10 +2,11 @@
 
 ``export/CDT_RECORD`` returns the records of every CDT in one ``updatedAt``-ordered
 feed. Reading it once per CDT stream would multiply the requests by the number of
-CDTs, so ``cdt_records`` reads it once and hands each CDT stream its records, a
-batch of up to ``page_size`` records at a time (memory stays bounded). In the
-singer-sdk's terms the CDT streams are child streams of ``cdt_records`` with one
-sync per batch; their bookmarks are not partitioned by batch.
+CDTs, so ``cdt_records`` reads it once and hands each CDT stream its records
+through a :class:`CdtRouter`, in numbered batches of up to ``page_size`` records
+(memory stays bounded). In the singer-sdk's terms the CDT streams are child
+streams of ``cdt_records`` with one sync per batch, whose context names the
+batch; their bookmarks are not partitioned by batch.
 
 ``cdt_records`` itself (every CDT record in Welkin's envelope, ``jsonBody`` as one
 object) is not selected by default.
@@ -13,6 +14,8 @@ object) is not selected by default.
 
 from __future__ import annotations
 
+import collections
+import itertools
 import sys
 import typing as t
 
@@ -88,9 +91,50 @@ def cdt_schema(cdt: t.Mapping[str, t.Any]) -> dict[str, t.Any]:
 def flatten(record: Record) -> Record:
     """A CDT record with its ``jsonBody`` fields as top-level properties, named as in Welkin."""
     out = {key: record[key] for key in ENVELOPE_KEYS if key in record}  # no invented nulls
-    for key, value in (record.get("jsonBody") or {}).items():
-        out.setdefault(key, value)
+    body = record.get("jsonBody") or {}
+    out.update({key: value for key, value in body.items() if key not in out})
     return out
+
+
+class CdtRouter:
+    """Hands the shared CDT read's records to the CDT streams, in numbered batches.
+
+    The reader adds each record under its stream's name and seals a batch every
+    ``page_size`` records; a CDT stream takes its records of every sealed batch
+    when it syncs. Batches wait here until taken, so
+    nothing depends on when the SDK syncs the children; memory stays bounded
+    because the SDK syncs them right after the record that sealed the batch.
+    """
+
+    def __init__(self) -> None:
+        """No records yet."""
+        self._open: dict[str, list[Record]] = {}
+        self._sealed: dict[int, dict[str, list[Record]]] = {}
+        self.held = 0
+        self._numbers = itertools.count(1)
+
+    def add(self, stream: str, record: Record) -> None:
+        """Add ``record`` to the open batch of ``stream``."""
+        self._open.setdefault(stream, []).append(record)
+        self.held += 1
+
+    def seal(self) -> int | None:
+        """Close the open batch; its number, or None when it holds nothing."""
+        if not self.held:
+            return None
+        number = next(self._numbers)
+        self._sealed[number], self._open, self.held = self._open, {}, 0
+        return number
+
+    def take(self, stream: str) -> list[Record]:
+        """The records of ``stream`` in every sealed batch, oldest first (each once)."""
+        records: list[Record] = []
+        for number in sorted(self._sealed):
+            streams = self._sealed[number]
+            records.extend(streams.pop(stream, []))
+            if not streams:
+                del self._sealed[number]
+        return records
 
 
 class CdtRecordsStream(IncrementalStream):
@@ -102,43 +146,65 @@ class CdtRecordsStream(IncrementalStream):
     rest_route = "GET /{tenant}/{instance}/patients/{patientId}/cdts/{cdtName}"
     paginator_class = NamedPagePaginator
     selected_by_default = False
-    _flush_due = False
+
+    def __init__(self, tap: Tap, *, router: CdtRouter | None = None) -> None:
+        """Create the reader; its CDT streams take their records from ``router``."""
+        super().__init__(tap)
+        self.router = router or CdtRouter()
+        self._handed: collections.deque[int] = collections.deque()
+
+    @override
+    def reads_feed(self) -> bool:
+        return self.selected or self.has_selected_descendents
+
+    def cdt_streams(self) -> list[CdtStream]:
+        """The CDT streams fed by this reader."""
+        return [c for c in self.child_streams if isinstance(c, CdtStream)]
 
     @override
     def get_records(self, context: Context | None) -> Iterator[Record]:
-        children = {c.cdt_name: c for c in self.child_streams if isinstance(c, CdtStream)}
-        wanted = {n: c for n, c in children.items() if c.selected}
-        read = self.read_bound()
+        """Every record when ``cdt_records`` is selected, else one placeholder per batch.
+
+        The SDK syncs the CDT streams after a record for which ``generate_child_contexts``
+        yields; without this stream's own records to write, a placeholder per batch
+        (never written) spares the SDK's per-record loop.
+        """
+        pages = self.source_pages()
+        wanted = {c.cdt_name: c for c in self.cdt_streams() if c.selected}
         for stream in wanted.values():
             stream.start_run()
         if self.selected:
             self.stream_state[COMPLETE_KEY] = False
         self.logger.info("Stream '%s' reads %s.", self.name, self.describe_path())
-        names = list(children if self.selected else wanted)
-        items = self.export_items(read) if self.uses_export else self.rest_records(read, names)
-        pending = 0
-        iterator = iter(with_tombstones(self, items, read, names))
-        item = next(iterator, None)
-        while item is not None:
-            following = next(iterator, None)  # look ahead, to flush after the last record
-            record = self.shape(item)
+        batch_size = self.page_size
+        names = [c.cdt_name for c in self.cdt_streams() if self.selected or c.selected]
+        read = self.read_source().bound
+        items = with_tombstones(self, self.items(pages), read, names)
+        for record, last in with_last(items):
             child = wanted.get(str(record.get("cdtName")))
             if child is not None and child.run_bound.keeps(record.get("updatedAt")):
-                child.pending.append(flatten(record))
-                pending += 1
-            if pending and (pending >= self.page_size or following is None):
-                self._flush_due, pending = True, 0
-            yield record
-            item = following
+                self.router.add(child.name, flatten(record))
+            sealed = self.hand_over() if last or self.router.held >= batch_size else False
+            if self.selected:
+                yield record
+            elif sealed:
+                yield {}
         for stream in wanted.values():
             stream.stream_state[COMPLETE_KEY] = True
         if self.selected:
             self.stream_state[COMPLETE_KEY] = True
 
+    def hand_over(self) -> bool:
+        """Seal the router's open batch for the CDT streams' next sync; whether it held any."""
+        sealed = self.router.seal()
+        if sealed is not None:
+            self._handed.append(sealed)
+        return sealed is not None
+
     @override
     def read_bound(self) -> Bound:
         # One read for every selected CDT stream (and this one, if selected).
-        bounds = [c.bound() for c in self.child_streams if isinstance(c, CdtStream) and c.selected]
+        bounds = [c.bound() for c in self.cdt_streams() if c.selected]
         if self.selected:
             bounds.append(self.bound())
         return lowest(bounds)
@@ -147,18 +213,17 @@ class CdtRecordsStream(IncrementalStream):
     def generate_child_contexts(
         self, record: Record, context: Context | None
     ) -> Iterator[Context | None]:
-        # The CDT streams sync once per batch, not once per record. An empty context
-        # (not None, which the SDK skips) gives each CDT stream one unpartitioned
-        # bookmark, which the SDK can then treat as sorted (resumable) on the export.
-        if self._flush_due:
-            self._flush_due = False
+        # The CDT streams sync once per sealed batch, not once per record. An empty
+        # context (not None, which the SDK skips; no partition keys) keeps one bookmark
+        # per CDT stream, which the SDK can treat as sorted (resumable) on the export.
+        if self._handed:
+            self._handed.clear()
             yield {}
 
     @override
-    def rest_records(  # type: ignore[override]
-        self, bound: Bound, names: Iterable[str] = ()
-    ) -> Iterator[Record]:
+    def rest_records(self, bound: Bound) -> Iterator[Record]:
         params = {"size": self.page_size, "dateStart": bound.request_start}
+        names = [c.cdt_name for c in self.cdt_streams() if self.selected or c.selected]
 
         def read(patient_id: str) -> Iterator[list[Record]]:
             for cdt_name in names:
@@ -169,16 +234,33 @@ class CdtRecordsStream(IncrementalStream):
         return self.for_each_patient(read)
 
 
+def with_last(items: Iterable[Record]) -> Iterator[tuple[Record, bool]]:
+    """Each item, and whether it is the last one."""
+    iterator = iter(items)
+    item = next(iterator, None)
+    while item is not None:
+        following = next(iterator, None)
+        yield item, following is None
+        item = following
+
+
 class CdtStream(WelkinStream):
     """The records of one CDT, typed from its formation; a child of ``cdt_records``."""
 
     parent_stream_type = CdtRecordsStream
     replication_key = "updatedAt"
 
-    def __init__(self, tap: Tap, cdt: t.Mapping[str, t.Any], name: str) -> None:
-        """Build the stream of ``cdt`` (a formation object) under the stream name ``name``."""
+    def __init__(
+        self,
+        tap: Tap,
+        cdt: t.Mapping[str, t.Any],
+        name: str,
+        *,
+        router: CdtRouter | None = None,
+    ) -> None:
+        """Build the stream of ``cdt`` (a formation object) under ``name``, fed by ``router``."""
         self.cdt_name = str(cdt["name"])
-        self.pending: list[Record] = []
+        self.router = router or CdtRouter()
         self.run_bound = Bound(None)
         super().__init__(tap, name=name, schema=cdt_schema(cdt), path="export/CDT_RECORD")
 
@@ -188,14 +270,14 @@ class CdtStream(WelkinStream):
         # The shared read's order: the export's (updatedAt, id) keeps this bookmark
         # resumable; list endpoints give no order. singer-sdk reads this per record,
         # after cdt_records has chosen its path, so no "unsorted" warning on export.
-        return self.reader.uses_export
+        return self.reader.read_source().export
 
     @property
     @override
     def check_sorted(self) -> bool:
         # As cdt_records: the export's order is checked there (a lookback re-reads
         # older records on purpose); list endpoints leave the comparison to the SDK.
-        return not self.reader.uses_export
+        return not self.reader.read_source().export
 
     @property
     def reader(self) -> CdtRecordsStream:
@@ -208,6 +290,5 @@ class CdtStream(WelkinStream):
         self.stream_state[COMPLETE_KEY] = False
 
     @override
-    def get_records(self, context: Context | None) -> Iterator[Record]:
-        batch, self.pending = self.pending, []
-        yield from batch
+    def get_records(self, context: Context | None) -> Iterable[Record]:
+        return self.router.take(self.name)

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import sys
 import typing as t
-from functools import cached_property
 
 from welkin_client.errors import WelkinNotFound
 from welkin_client.pagination import MetaInfoPaginator, SpringPagePaginator
@@ -68,14 +67,6 @@ class ResourceStream(IncrementalStream):
         if "rest_route" not in cls.__dict__:
             scope = "admin" if cls.admin_scope else "{instance}"
             cls.rest_route = f"GET /{{tenant}}/{scope}/{cls.list_path or '(none)'}"
-
-    @cached_property
-    def uses_export(self) -> bool:
-        """Whether this run reads the export (never for a resource Welkin does not export)."""
-        if self.export_type is None:
-            self._fallback_reason = "Welkin has no export of it"
-            return False
-        return bool(super().uses_export)
 
     @property
     def path(self) -> str:  # type: ignore[override]

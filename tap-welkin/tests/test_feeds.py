@@ -1,0 +1,131 @@
+"""The read plan's feeds and the CDT router: order, bounds, errors, hand-over."""
+
+from __future__ import annotations
+
+import threading
+import time
+import typing as t
+
+import pytest
+from tap_welkin.bookmarks import Bound
+from tap_welkin.feeds import PAGES_AHEAD, PageFeed, ReadPlan, Source, chunked
+from tap_welkin.streams.cdts import CdtRouter, with_last
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+def _source(pages: t.Iterable[list[dict[str, t.Any]]]) -> Source:
+    return Source(export=True, reason="", bound=Bound(None), pages=pages)
+
+
+def test_pages_come_in_order_and_stay_a_bounded_number_ahead() -> None:
+    produced: list[int] = []
+
+    def pages() -> Iterator[list[dict[str, t.Any]]]:
+        for n in range(50):
+            produced.append(n)
+            yield [{"id": str(n)}]
+
+    feed = PageFeed("s", lambda: _source(pages()))
+    feed.start()
+    time.sleep(0.3)  # the thread fills its queue, then waits for the reader
+    assert len(produced) <= PAGES_AHEAD + 1
+    assert [page[0]["id"] for page in feed.pages()] == [str(n) for n in range(50)]
+
+
+def test_an_error_in_the_feed_thread_is_raised_in_the_reader() -> None:
+    def pages() -> Iterator[list[dict[str, t.Any]]]:
+        yield [{"id": "1"}]
+        raise RuntimeError("page 2 failed")
+
+    feed = PageFeed("s", lambda: _source(pages()))
+    feed.start()
+    got = feed.pages()
+    assert next(got) == [{"id": "1"}]
+    with pytest.raises(RuntimeError, match="page 2 failed"):
+        next(got)
+
+
+def test_a_failed_decision_is_raised_where_the_source_is_asked_for() -> None:
+    def refuse() -> Source:
+        raise PermissionError("403")
+
+    feed = PageFeed("s", refuse)
+    feed.start()
+    with pytest.raises(PermissionError):
+        feed.source()
+
+
+def test_a_reader_that_stops_early_stops_the_thread() -> None:
+    def pages() -> Iterator[list[dict[str, t.Any]]]:
+        n = 0
+        while True:
+            n += 1
+            yield [{"id": str(n)}]
+
+    plan = ReadPlan([("s", lambda: _source(pages()))])
+    feed = plan.take("s")
+    assert feed is not None
+    assert plan.feed("s") is feed
+    assert plan.take("s") is None  # one reader per feed; a second sync reads anew
+    reader = feed.pages()
+    next(reader)
+    reader.close()
+    feed._thread.join(timeout=5)  # noqa: SLF001
+    assert not feed._thread.is_alive()  # noqa: SLF001
+    assert plan.feed("other") is None
+
+
+def test_feeds_of_a_plan_are_read_at_the_same_time() -> None:
+    started = threading.Barrier(3, timeout=5)
+
+    def opener() -> Source:
+        started.wait()  # all three feeds must be in flight at once to get past this
+        return _source([[{"id": "1"}]])
+
+    plan = ReadPlan([(name, opener) for name in ("a", "b", "c")])
+    plan.start()
+    for name in ("a", "b", "c"):
+        feed = plan.feed(name)
+        assert feed is not None
+        assert list(feed.pages()) == [[{"id": "1"}]]
+
+
+def test_chunked() -> None:
+    assert list(chunked(({"id": str(n)} for n in range(5)), 2)) == [
+        [{"id": "0"}, {"id": "1"}],
+        [{"id": "2"}, {"id": "3"}],
+        [{"id": "4"}],
+    ]
+    assert list(chunked([], 2)) == []
+
+
+def test_router_hands_each_record_to_its_stream_once() -> None:
+    router = CdtRouter()
+    assert router.seal() is None  # nothing held
+    router.add("cdt_a", {"id": "1"})
+    router.add("cdt_b", {"id": "2"})
+    first = router.seal()
+    router.add("cdt_a", {"id": "3"})
+    second = router.seal()
+    assert first is not None
+    assert second is not None
+    # Sealed batches wait until taken; a stream takes all of its records, oldest first.
+    assert router.take("cdt_a") == [{"id": "1"}, {"id": "3"}]
+    assert router.take("cdt_a") == []
+    router.add("cdt_a", {"id": "4"})
+    assert router.take("cdt_a") == []  # not sealed yet
+    assert router.seal() is not None
+    assert router.take("cdt_b") == [{"id": "2"}]
+    assert router.take("cdt_a") == [{"id": "4"}]
+    assert router.take("cdt_c") == []
+    assert router.held == 0
+
+
+def test_with_last() -> None:
+    assert list(with_last([{"id": "1"}, {"id": "2"}])) == [
+        ({"id": "1"}, False),
+        ({"id": "2"}, True),
+    ]
+    assert list(with_last([])) == []
