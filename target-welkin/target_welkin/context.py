@@ -6,10 +6,13 @@ and :meth:`RunContext.close` closes only what was opened.
 
 from __future__ import annotations
 
+import collections
+import datetime as dt
 import logging
 import re
 import threading
 import typing as t
+import uuid
 from functools import cached_property
 from pathlib import Path
 
@@ -19,7 +22,7 @@ from target_welkin.claims import Claims
 from target_welkin.client import CalendarEventsApi, PatientsApi, UsersApi, WelkinWriter
 from target_welkin.idmap import IdMap
 from target_welkin.index import IndexSpec, MatchIndex
-from target_welkin.rejects import RecordRejected, Reject, RejectsFile
+from target_welkin.rejects import RecordRejected, Reject, RejectsFile, rejects_file_path
 from target_welkin.resolver import Deferred, ReferenceResolver
 from target_welkin.scheduler import KeyedScheduler
 from target_welkin.settings import (
@@ -52,6 +55,13 @@ class RunContext:
         self._started = False
         self._routes: dict[str, StreamRoute] = {}
         self.matching: dict[str, str] = {}
+        # Rejects carry the run's id, so one run's lines can be told from the next one's.
+        self.run_id = uuid.uuid4().hex[:12]
+        self.reject_kinds: collections.Counter[str] = collections.Counter()
+        self._kinds_lock = threading.Lock()
+        self.rejects_path = rejects_file_path(
+            config.get("rejects_path"), self.state_dir, dry_run=self.dry_run
+        )
 
     # -- settings ------------------------------------------------------------------------------
 
@@ -119,8 +129,7 @@ class RunContext:
     @cached_property
     def rejects(self) -> RejectsFile:
         """The rejects file."""
-        path = self.config.get("rejects_path") or self.state_dir / "rejects.jsonl"
-        return RejectsFile(Path(path))
+        return RejectsFile(self.rejects_path)
 
     @cached_property
     def scheduler(self) -> KeyedScheduler:
@@ -183,8 +192,12 @@ class RunContext:
                 status=rejected.status,
                 errorCode=rejected.error_code,
                 reason=rejected.reason,
+                run_id=self.run_id,
+                time=dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             )
         )
+        with self._kinds_lock:
+            self.reject_kinds[rejected.error_code or f"HTTP {rejected.status}"] += 1
         self.summary.add(stream or "(input)", "invalid" if rejected.invalid else "rejected")
 
     def opened(self, name: str) -> bool:
@@ -219,7 +232,14 @@ class RunContext:
             RejectRatioExceeded: more records were rejected than allowed.
         """
         summary = self.summary
+        for line in summary.lines():
+            self.logger.info("Summary %s", line)
         self.logger.info("Run summary: %s", summary.to_json())
+        where = self.rejects_path
+        for kind, count in sorted(self.reject_kinds.items()):
+            self.logger.warning(
+                "%d record(s) rejected: %s (see %s, run %s)", count, kind, where, self.run_id
+            )
         if self.matching:
             self.logger.info("Match index (how Welkin was read per resource): %s", self.matching)
         if self.dry_run:

@@ -59,6 +59,8 @@ class Reject:
     status: int | None
     errorCode: str | None  # noqa: N815 - the column name the issue asks for
     reason: str
+    run_id: str  # the target run that rejected it (one per process)
+    time: str  # when, ISO 8601 UTC
 
 
 class RecordRejected(Exception):  # noqa: N818 - it is a verdict, not a failure of the target
@@ -84,6 +86,16 @@ class RecordRejected(Exception):  # noqa: N818 - it is a verdict, not a failure 
         self.error_code = error_code
         self.status = status
         self.invalid = invalid
+
+
+def rejects_file_path(configured: str | None, state_dir: Path, *, dry_run: bool) -> Path:
+    """Where rejects go: ``rejects_path`` or ``<state_dir>/rejects.jsonl``; a dry run's own file.
+
+    A dry run's rejects are a preview, not records that failed: they go to
+    ``<name>.dry-run.jsonl`` beside the real file, so the real one holds only real rejects.
+    """
+    path = Path(configured) if configured else state_dir / "rejects.jsonl"
+    return path.with_name(f"{path.stem}.dry-run{path.suffix or '.jsonl'}") if dry_run else path
 
 
 class RejectsFile:

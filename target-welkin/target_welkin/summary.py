@@ -61,6 +61,14 @@ class RunSummary:
         verdicts = [o for o in OUTCOMES if o != "retried"]
         return self.total(*verdicts)
 
+    def lines(self) -> list[str]:
+        """One readable line per stream: its non-zero outcomes, e.g. ``patients: 25 created``."""
+        lines = []
+        for stream, counts in self.as_dict().items():
+            parts = [f"{n} {outcome.replace('_', ' ')}" for outcome, n in counts.items() if n]
+            lines.append(f"{stream}: {', '.join(parts) or 'no records'}")
+        return lines
+
     def to_json(self) -> str:
         """The summary as one JSON line."""
         return json.dumps(self.as_dict(), sort_keys=True)

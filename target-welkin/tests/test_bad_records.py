@@ -309,7 +309,16 @@ def test_bad_records_rejected_good_records_land(emu, config, key, singer, welkin
         )
         assert key_of not in by_key, f"two rejects for {key_of}"
         by_key[key_of] = reject
-        assert set(reject) == {"stream", "key", "operation", "status", "errorCode", "reason"}
+        assert set(reject) == {
+            "stream",
+            "key",
+            "operation",
+            "status",
+            "errorCode",
+            "reason",
+            "run_id",
+            "time",
+        }
     assert set(by_key) == set(expected), sorted(map(str, set(by_key) ^ set(expected)))
     assert len(expected) >= 20
     for reject_key, (code, words) in expected.items():

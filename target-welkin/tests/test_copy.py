@@ -8,6 +8,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from tap_welkin.streams import RESOURCE_STREAMS
 from welkin_client.pagination import MetaInfoPaginator
 from welkin_emulator.testing import EmulatorProcess
 
@@ -58,6 +59,9 @@ def pipe(source: EmulatorProcess, config: dict, log_dir: Path, name: str) -> tup
                 "api_client": source.client_name,
                 "secret_key": source.client_secret,
                 "api_url": source.url,
+                # Care data, messages and Designer configuration: target-welkin writes none
+                # of them, so the copy is of the resources it writes.
+                "stream_maps": {kind.name: None for kind in RESOURCE_STREAMS},
             }
         )
     )
