@@ -132,7 +132,8 @@ def test_a_dead_token_call_is_not_retried_around_its_own_retries(
     # retries, a dead token endpoint cost max_retries squared calls (9 here).
     client = client_for(emulator, max_retries=3)
     emulator.script_faults([{"method": "POST", "route": TOKEN_TEMPLATE, "times": -1, **fault}])
-    with pytest.raises(TokenUnavailable, match="failed on all 3 attempts"):
+    # 'failed on all 3 attempts', or for dropped connections 'gave up after 3 attempts'.
+    with pytest.raises(TokenUnavailable, match=r"(failed on all|gave up after) 3 attempts"):
         client.request("POST", "by-filter/patients", params={"size": 1}, json={})
     assert emulator.requests() == {TOKEN_ROUTE: 3, "total": 3}
     # Other callers (writer threads) hear the same at once, with no more calls.

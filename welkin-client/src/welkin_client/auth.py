@@ -35,9 +35,6 @@ from welkin_client.hints import token_refusal
 from welkin_client.ratelimit import Budget, token_budget
 from welkin_client.retry import RETRIABLE_EXCEPTIONS, with_retries
 
-# The token call's own retries are spent: a failure the caller must not retry around.
-TOKEN_CALL_FAILURES: tuple[type[Exception], ...] = (*RETRIABLE_EXCEPTIONS, WelkinConnectionError)
-
 if t.TYPE_CHECKING:
     from welkin_client.session import WelkinSession
 
@@ -145,7 +142,12 @@ class WelkinTokenManager:
         self._budget.acquire()
         try:
             response, token = with_retries(self._post, max_tries=self._max_tries)
-        except TOKEN_CALL_FAILURES as exc:
+        except WelkinConnectionError as exc:
+            # Already one line naming the host, the attempts and what to check.
+            self._unavailable = str(exc)
+            raise TokenUnavailable(self._unavailable) from None
+        except RETRIABLE_EXCEPTIONS as exc:
+            # The token call's own retries are spent: the caller must not retry around it.
             self._unavailable = (
                 f"Welkin's token call failed on all {self._max_tries} attempts (max_retries); "
                 f"the last: {exc}"
