@@ -136,12 +136,24 @@ def test_csv_to_welkin_creates_once(meltano: Meltano, empty_emulator: EmulatorPr
     assert len(patients(empty_emulator.url)) == len(sample)
 
 
+COPY_SELECTION = [
+    "patients.*",
+    "users.*",
+    "encounters.*",
+    "calendar_events.*",
+    "cdt_*.*",
+    "!cdt_records.*",
+]
+
+
 def test_instance_to_instance_copy(
     meltano: Meltano, seeded_emulator: EmulatorProcess, empty_emulator: EmulatorProcess
 ) -> None:
     env = {
         **emulator_env("TAP_WELKIN", seeded_emulator.url),
         **emulator_env("TARGET_WELKIN", empty_emulator.url),
+        # The resources target-welkin writes (README: instance-to-instance copy).
+        "TAP_WELKIN__SELECT": json.dumps(COPY_SELECTION),
     }
     meltano.run("run", "tap-welkin", "target-welkin", extra_env=env)
 

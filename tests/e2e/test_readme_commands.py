@@ -31,6 +31,7 @@ DEMO = "test_make_demo_then_the_users_own_jobs_load_everything"
 PROD = "test_prod_environment_commands"
 EMULATOR = "test_emulator_commands"
 CONFIG_SET = "test_config_set_keeps_the_secret_out_of_meltano_yml"
+ORCHESTRATION = "test_orchestration.py"
 COVERAGE: dict[str, str] = {
     "make demo": DEMO,
     "meltano run tap-welkin target-duckdb": DEMO,
@@ -68,6 +69,31 @@ COVERAGE: dict[str, str] = {
     "while sleep 5; do meltano run --force welkin-events-to-duckdb; done": (
         "not run: an endless loop; test_webhooks_e2e.py runs its body after a killed run"
     ),
+    # Running at scale: the Dagster job, the shared state and the shared budget.
+    "make orchestration": "not run here: `make test` builds it before any end-to-end test",
+    "../.venv-dagster/bin/dagster job execute -m welkin_dagster.definitions -j welkin_sync": (
+        f"{ORCHESTRATION}::test_dagster_job_fans_out_under_one_budget_and_retries_a_killed_worker"
+    ),
+    "meltano upgrade database": (
+        f"{ORCHESTRATION}::test_dagster_job_fans_out_under_one_budget_and_retries_a_killed_worker"
+    ),
+    "meltano run tap-welkin target-postgres --state-id-suffix <instance>.<group>": (
+        "test_shared_state.py::test_bookmarks_land_in_the_postgresql_state_backend"
+    ),
+    "export MELTANO_DATABASE_URI=postgresql+psycopg://meltano:<password>@db.internal/meltano": (
+        "test_shared_state.py::test_bookmarks_land_in_the_postgresql_state_backend"
+    ),
+    "export TAP_WELKIN_RATE_LIMIT_BACKEND_URL=postgresql://welkin_budget:<password>@db.internal/meltano": (
+        "test_shared_budget.py::test_four_processes_share_one_request_budget"
+    ),
+    "export TAP_WELKIN_MAX_REQUESTS_PER_SECOND=16": (
+        "test_shared_budget.py::test_four_processes_share_one_request_budget"
+    ),
+    "cd orchestration && ../.venv-dagster/bin/dagster dev -m welkin_dagster.definitions": (
+        "not run: the Dagster web UI serves until stopped; the same definitions run in "
+        f"{ORCHESTRATION}"
+    ),
+    "meltano run": "not run: the bare word in prose; every `meltano run …` form above is run",
     # Not run here, each for a reason:
     "make test": "not run: it is the command that runs this test",
     "make bench": "not run: minutes of benchmarks; bench/ keeps its own results",
