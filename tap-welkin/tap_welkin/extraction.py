@@ -142,9 +142,10 @@ class IncrementalStream(FeedStream):
     @property
     def path(self) -> str:  # type: ignore[override]
         """The route template being read, as the SDK's request metrics name it."""
-        if self._source is not None and not self._source.export:
+        export_type = getattr(self, "export_type", None)
+        if export_type is None or (self._source is not None and not self._source.export):
             return self.rest_route.split(" ", 1)[1].removeprefix("/{tenant}/{instance}/")
-        return f"export/{self.export_type}"
+        return f"export/{export_type}"
 
     def read_bound(self) -> Bound:
         """The bound of this stream's read (the CDT reader combines several)."""

@@ -68,13 +68,6 @@ class ResourceStream(IncrementalStream):
             scope = "admin" if cls.admin_scope else "{instance}"
             cls.rest_route = f"GET /{{tenant}}/{scope}/{cls.list_path or '(none)'}"
 
-    @property
-    def path(self) -> str:  # type: ignore[override]
-        """The route template being read, as the SDK's request metrics name it."""
-        if self.export_type is None:
-            return self.rest_route.split(" ", 1)[1]
-        return str(super().path)
-
     @override
     def rest_records(self, bound: Bound) -> Iterator[Record]:
         if self.list_path is None:
