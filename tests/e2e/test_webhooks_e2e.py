@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -39,8 +40,14 @@ def settled(emu: EmulatorProcess, timeout: float = 30) -> None:
 
 
 def instant(value: object) -> str:
-    """A timestamp as ``YYYY-MM-DDTHH:MM:SS.mmm`` (DuckDB shows a space and microseconds)."""
-    return str(value).replace(" ", "T")[:23]
+    """A timestamp as ``YYYY-MM-DDTHH:MM:SS.mmm``.
+
+    DuckDB gives a datetime whose ``str`` drops the fraction when it is zero; Welkin gives
+    ``.000``. Both are read as one instant and written the same way.
+    """
+    text = str(value).replace(" ", "T").removesuffix("Z")
+    moment = datetime.fromisoformat(text).replace(tzinfo=None)
+    return moment.isoformat(timespec="milliseconds")
 
 
 def export_ids(emu: EmulatorProcess, kind: str, cdt: str | None = None) -> dict[str, str]:
