@@ -8,7 +8,14 @@ from pathlib import Path
 from pipeline_kit import Meltano, duckdb_query, emulator_env
 from postgres import postgres_server
 from welkin_emulator.testing import EmulatorProcess
-from welkin_facts import client, exported, patients, stream_counts
+from welkin_facts import (
+    DESIGNER_STREAMS,
+    client,
+    every_stream_counts,
+    exported,
+    patients,
+    stream_counts,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CORE_FIELDS = ("firstName", "lastName", "birthDate", "gender", "email", "phone")
@@ -31,10 +38,12 @@ def test_welkin_to_duckdb_loads_everything_then_only_changes(
     warehouse = meltano.workdir / "warehouse.duckdb"
     meltano.run("run", "tap-welkin", "target-duckdb", extra_env=env)
 
-    expected = stream_counts(seeded_emulator.url)
+    # Every stream selected by default, issue 13's included, holds what Welkin holds.
+    expected = every_stream_counts(seeded_emulator)
     loaded = duckdb_counts(warehouse)
     assert {k: loaded.get(k) for k in expected} == expected
     assert expected["patients"] > 100 and expected["cdt_allergies"] > 10
+    assert all(expected.values()), "a stream with nothing seeded proves nothing"
     first_state = json.loads(meltano.run("state", "get", "dev:tap-welkin-to-target-duckdb").stdout)
 
     # Change things through the API: 3 patients edited, 1 created, 2 allergy records edited.
@@ -69,12 +78,14 @@ def test_welkin_to_duckdb_loads_everything_then_only_changes(
         )[0][0]
         for table in expected
     }
-    # users is full-table (Welkin does not reliably bump a user's updatedAt): all of it again.
+    # users is full-table (Welkin does not reliably bump a user's updatedAt), and so is the
+    # Designer configuration: all of it again. Every other stream: only what changed.
+    full_table = {"users", "encounter_disposition_definition", *DESIGNER_STREAMS}
     assert new_rows == {
         **dict.fromkeys(expected, 0),
         "patients": 4,
         "cdt_allergies": 2,
-        "users": expected["users"],
+        **{table: expected[table] for table in full_table},
     }
     changed = duckdb_query(
         warehouse, "select count(*) from welkin.patients where middlename = 'Changed'"
@@ -100,7 +111,7 @@ def test_welkin_to_postgres(meltano: Meltano, seeded_emulator: EmulatorProcess) 
             "TARGET_POSTGRES_DATABASE": pg.database,
         }
         meltano.run("run", "tap-welkin", "target-postgres", extra_env=env)
-        expected = stream_counts(seeded_emulator.url)
+        expected = every_stream_counts(seeded_emulator)
         loaded = {
             table: int(pg.psql(f'select count(*) from welkin."{table}"')) for table in expected
         }

@@ -8,6 +8,34 @@ from typing import Any
 
 from welkin_client import WelkinClient
 from welkin_client.pagination import ExportCursorPaginator, SpringPagePaginator
+from welkin_emulator.testing import EmulatorProcess
+
+# Issue 13's resources: the emulator's record kind (its database's own count) → tap-welkin stream.
+KIND_STREAMS = {
+    "ASSESSMENT": "assessment_records",
+    "ENCOUNTER_DISPOSITION": "encounter_dispositions",
+    "ENCOUNTER_COMMENT": "encounter_comments",
+    "ENCOUNTER_ASSESSMENT": "encounter_assessment_links",
+    "PATIENT_PROGRAM": "patient_programs",
+    "CARE_PLAN": "care_plans",
+    "GOAL": "care_plan_goals",
+    "TASK": "tasks",
+    "DOCUMENT_SUMMARY": "document_summaries",
+    "SMS": "sms_messages",
+    "EMAIL": "emails",
+    "VOICE_CALL": "voice_calls",
+    "CHAT_MESSAGE": "chat_messages",
+    "PATIENT_CONTACT": "patient_contacts",
+}
+# The Designer configuration as data: stream → list under ``formations/current/``.
+DESIGNER_STREAMS = {
+    "assessment_templates": "assessments",
+    "encounter_templates": "encounters",
+    "document_types": "document-types",
+    "custom_data_types": "cdts",
+    "programs": "programs",
+    "goal_templates": "goal-templates",
+}
 
 
 def client(url: str) -> WelkinClient:
@@ -54,6 +82,19 @@ def stream_counts(url: str) -> dict[str, int]:
     for definition in api.request("GET", "formations/current/cdts").json():
         counts[cdt_stream(definition["name"])] = by_cdt.get(definition["name"], 0)
     api.close()
+    return counts
+
+
+def every_stream_counts(emulator: EmulatorProcess) -> dict[str, int]:
+    """Records per stream that tap-welkin selects by default: the core ones, issue 13's, Designer's."""
+    counts = stream_counts(emulator.url)
+    held = emulator.counts()
+    counts.update({stream: held.get(kind, 0) for kind, stream in KIND_STREAMS.items()})
+    api = client(emulator.url)
+    for stream, route in DESIGNER_STREAMS.items():
+        counts[stream] = len(api.request("GET", f"formations/current/{route}").json())
+    api.close()
+    counts["encounter_disposition_definition"] = 1  # one object per formation
     return counts
 
 
