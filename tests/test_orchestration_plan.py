@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
 import sys
+from fnmatch import fnmatch
 from pathlib import Path
 
 import pytest
 import yaml
+from pipeline_kit import emulator_env
+from welkin_emulator.testing import EmulatorProcess, seed_database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "orchestration"))
@@ -16,23 +21,47 @@ from welkin_dagster.config import load_plan  # noqa: E402
 from welkin_dagster.meltano_run import command, environment  # noqa: E402
 
 
-def test_the_shipped_plan_is_four_stream_groups_covering_every_stream() -> None:
+def test_the_shipped_plan_covers_every_default_stream_once(tmp_path: Path) -> None:
     plan = load_plan(ROOT / "orchestration" / "workers.yml")
     assert plan.project_dir == ROOT
-    assert [w.group for w in plan.workers] == ["patients", "users", "care", "cdts"]
-    selected = [s for w in plan.workers for s in w.select]
-    assert selected == [
-        "patients.*",
-        "users.*",
-        "encounters.*",
-        "calendar_events.*",
-        "cdt_*.*",
-        "!cdt_records.*",
-    ]
+    groups = [w.group for w in plan.workers]
+    assert groups == ["patients", "users", "care", "messages", "cdts", "designer"]
+    # Each stream the tap discovers and selects by default is in exactly one group.
+    streams = default_streams(tmp_path)
+    assert {"patients", "care_plans", "sms_messages", "cdt_allergies", "programs"} <= streams
+    owners = {s: [w.group for w in plan.workers if meltano_selects(w.select, s)] for s in streams}
+    assert {s: len(g) for s, g in owners.items()} == dict.fromkeys(streams, 1), owners
     assert all(w.env["TARGET_POSTGRES_LOAD_METHOD"] == "upsert" for w in plan.workers)
     # Nothing secret lives in the plan.
     text = (ROOT / "orchestration" / "workers.yml").read_text().lower()
     assert "password" not in text and "secret_key" not in text
+
+
+def meltano_selects(patterns: tuple[str, ...], stream: str) -> bool:
+    """Meltano's rule for a stream: some pattern includes it and no ``!`` pattern excludes it."""
+    included = [p for p in patterns if not p.startswith("!")]
+    excluded = [p[1:] for p in patterns if p.startswith("!")]
+    return any(fnmatch(f"{stream}.x", p) for p in included) and not any(
+        fnmatch(f"{stream}.x", p) for p in excluded
+    )
+
+
+def default_streams(tmp_path: Path) -> set[str]:
+    """Streams tap-welkin selects by default, discovered from a seeded emulator."""
+    seed_database(tmp_path / "w.db", 3, seed=2)
+    with EmulatorProcess(tmp_path / "w.db") as emulator:
+        tap = Path(sys.executable).with_name("tap-welkin")
+        found = subprocess.run(
+            [str(tap), "--config", "ENV", "--discover"],
+            env={**os.environ, **emulator_env("TAP_WELKIN", emulator.url)},
+            capture_output=True, text=True, check=True, timeout=120,
+        )  # fmt: skip
+    return {
+        stream["tap_stream_id"]
+        for stream in json.loads(found.stdout)["streams"]
+        for entry in stream["metadata"]
+        if entry["breadcrumb"] == [] and entry["metadata"].get("selected-by-default")
+    }
 
 
 def test_each_worker_has_its_state_id_selection_and_private_run_folder(tmp_path: Path) -> None:
