@@ -62,7 +62,14 @@ DESIGNER = {
     "goal_templates": "goal-templates",
     "custom_data_types": "cdts",
 }
-OPTIONAL = {"data_audit", "webhook_audit"}
+# The audit feeds, and the streams with no export feed (a request per patient or encounter).
+OPTIONAL = {
+    "data_audit",
+    "webhook_audit",
+    "encounter_assessment_links",
+    "care_plan_goals",
+    "document_summaries",
+}
 #: The emulator's own record counts (``EmulatorProcess.counts``) per resource stream.
 EMULATOR_KINDS = {
     **EXPORTED,

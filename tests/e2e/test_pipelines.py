@@ -10,6 +10,7 @@ from postgres import postgres_server
 from welkin_emulator.testing import EmulatorProcess
 from welkin_facts import (
     DESIGNER_STREAMS,
+    OPT_IN_STREAMS,
     client,
     every_stream_counts,
     exported,
@@ -38,12 +39,15 @@ def test_welkin_to_duckdb_loads_everything_then_only_changes(
     warehouse = meltano.workdir / "warehouse.duckdb"
     meltano.run("run", "tap-welkin", "target-duckdb", extra_env=env)
 
-    # Every stream selected by default, issue 13's included, holds what Welkin holds.
-    expected = every_stream_counts(seeded_emulator)
+    # Every stream selected by default, issue 13's included, holds what Welkin holds; the
+    # streams with no export feed (a request per patient) are left out unless selected.
+    counts = every_stream_counts(seeded_emulator)
+    expected = {k: n for k, n in counts.items() if k not in OPT_IN_STREAMS}
     loaded = duckdb_counts(warehouse)
     assert {k: loaded.get(k) for k in expected} == expected
+    assert OPT_IN_STREAMS.isdisjoint(loaded)
     assert expected["patients"] > 100 and expected["cdt_allergies"] > 10
-    assert all(expected.values()), "a stream with nothing seeded proves nothing"
+    assert all(counts.values()), "a stream with nothing seeded proves nothing"
     first_state = json.loads(meltano.run("state", "get", "dev:tap-welkin-to-target-duckdb").stdout)
 
     # Change things through the API: 3 patients edited, 1 created, 2 allergy records edited.
@@ -100,10 +104,19 @@ def test_welkin_to_duckdb_loads_everything_then_only_changes(
     )
 
 
-def test_welkin_to_postgres(meltano: Meltano, seeded_emulator: EmulatorProcess) -> None:
+# README, "Streams": how to opt in to the streams with no export feed.
+SELECT_ALL_BUT_AUDIT = ["*.*", "!cdt_records.*", "!data_audit.*", "!webhook_audit.*"]
+
+
+def test_welkin_to_postgres_with_every_stream_opted_in(
+    meltano: Meltano, seeded_emulator: EmulatorProcess
+) -> None:
+    selection = json.dumps(SELECT_ALL_BUT_AUDIT, separators=(",", ":"))
+    assert f"TAP_WELKIN__SELECT='{selection}'" in (ROOT / "README.md").read_text()
     with postgres_server() as pg:
         env = {
             **emulator_env("TAP_WELKIN", seeded_emulator.url),
+            "TAP_WELKIN__SELECT": selection,
             "TARGET_POSTGRES_HOST": "127.0.0.1",
             "TARGET_POSTGRES_PORT": str(pg.port),
             "TARGET_POSTGRES_USER": pg.user,

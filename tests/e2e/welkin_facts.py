@@ -27,6 +27,8 @@ KIND_STREAMS = {
     "CHAT_MESSAGE": "chat_messages",
     "PATIENT_CONTACT": "patient_contacts",
 }
+# Streams with no export feed (one request per patient or encounter): opt-in.
+OPT_IN_STREAMS = {"encounter_assessment_links", "care_plan_goals", "document_summaries"}
 # The Designer configuration as data: stream → list under ``formations/current/``.
 DESIGNER_STREAMS = {
     "assessment_templates": "assessments",
@@ -86,7 +88,7 @@ def stream_counts(url: str) -> dict[str, int]:
 
 
 def every_stream_counts(emulator: EmulatorProcess) -> dict[str, int]:
-    """Records per stream that tap-welkin selects by default: the core ones, issue 13's, Designer's."""
+    """Records per stream of tap-welkin but the audit feeds: core, issue 13's, Designer's, opt-in."""
     counts = stream_counts(emulator.url)
     held = emulator.counts()
     counts.update({stream: held.get(kind, 0) for kind, stream in KIND_STREAMS.items()})

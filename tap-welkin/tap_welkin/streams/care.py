@@ -51,6 +51,8 @@ class EncounterAssessmentLinksStream(ResourceStream):
 
     name = "encounter_assessment_links"
     schema = schemas_care.ENCOUNTER_ASSESSMENT_LINK
+    # No export feed: one request per encounter on every run, so opt in (README, "Streams").
+    selected_by_default = False
     list_path = "patients/{patientId}/encounters/{encounterId}/assessments"
     list_paginator = BareListPaginator
     deleted_cdts = ("__encounter_assessment__",)
@@ -83,6 +85,8 @@ class CarePlanGoalsStream(ResourceStream):
 
     name = "care_plan_goals"
     schema = schemas_care.CARE_PLAN_GOAL
+    # No export feed: one request per patient on every run, so opt in (README, "Streams").
+    selected_by_default = False
     list_path = "patients/{patientId}/care-plan/goals"
     list_paginator = MetaInfoPaginator
 
@@ -102,6 +106,8 @@ class DocumentSummariesStream(ResourceStream):
 
     name = "document_summaries"
     schema = schemas_care.DOCUMENT_SUMMARY
+    # No export feed: one request per patient on every run, so opt in (README, "Streams").
+    selected_by_default = False
     list_path = "patients/{patientId}/document-summary"
     list_paginator = NamedPagePaginator
     deleted_cdts = ("_document_summary",)
