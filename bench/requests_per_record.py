@@ -33,7 +33,10 @@ import requests
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
+
 import common  # noqa: E402
+import welkin_facts  # noqa: E402 - the end-to-end tests' oracle: what the emulator holds
 from common import BenchResult, Emulator, markdown_table, ratio  # noqa: E402
 
 DEFAULT_PATIENTS = 20_000
@@ -222,6 +225,25 @@ def feed_floor(records: t.Mapping[str, int]) -> int:
     return sum(common.floor_requests(n) for n in feeds.values())
 
 
+EXPORT_ROUTE = "GET /{tenant}/{instance}/export/{type}"
+
+
+def export_feed_figure(
+    alone: dict[str, tuple[list[str], int, dict[str, int]]],
+    records: t.Mapping[str, int],
+    whole_counts: t.Mapping[str, int],
+) -> tuple[int, int]:
+    """Export pages of the all-streams run and their floor, ``ceil(records / 1000)`` per feed.
+
+    A stream reads an export feed when its run alone touched the export route; the CDT streams
+    share one feed. Token, formation, users and audit-feed reads are not export pages.
+    """
+    exported = {
+        m for members, _, counts in alone.values() if counts.get(EXPORT_ROUTE) for m in members
+    }
+    return whole_counts.get(EXPORT_ROUTE, 0), feed_floor({s: records.get(s, 0) for s in exported})
+
+
 def breakdown(counts: t.Mapping[str, int]) -> str:
     """The route counts of one run, as one line."""
     parts = [f"{k} x{v}" for k, v in sorted(counts.items()) if k not in {"total", "token"}]
@@ -264,7 +286,7 @@ def run(patients: int | None = None) -> BenchResult:
     with Emulator(db) as emu:
         config = common.write_json(common.WORK / "tap.requests.json", common.tap_config(emu))
         catalog = common.discover(config)
-        streams = [s for s in common.stream_names(catalog) if s != "cdt_records"]
+        streams = common.default_streams(catalog)
         all_path = common.write_json(
             common.WORK / "catalog.all.json", common.select_streams(catalog, streams)
         )
@@ -274,12 +296,12 @@ def run(patients: int | None = None) -> BenchResult:
         state = common.write_json(common.WORK / "state.requests.json", whole.state or {})
         groups = stream_groups(streams)
         full_alone = per_stream_runs(emu, config, catalog, groups, "full")
-        expected_full: dict[str, int | None] = {
-            s: common.expected_records(s, truth) for s in streams
-        }
+        held = welkin_facts.every_stream_counts(emu)
+        expected_full: dict[str, int | None] = {s: held.get(s) for s in streams}
         full_table, full_requests, full_floor = stream_table(
             full_alone, whole.records, whole_counts, expected_full, whole.records, patients
         )
+        export_pages, export_floor = export_feed_figure(full_alone, whole.records, whole_counts)
 
         common.log(f"changing {CHANGED_SHARE:.0%} of patients and CDT records")
         changed = change_records(emu, db, CHANGED_SHARE)
@@ -288,8 +310,9 @@ def run(patients: int | None = None) -> BenchResult:
         expected_inc: dict[str, int | None] = {
             s: common.expected_records(s, {**dict.fromkeys(truth, 0), **changed}) for s in streams
         }
-        # users is a full-table stream (Welkin does not reliably bump a user's updatedAt).
-        expected_inc["users"] = truth["users"]
+        # Full-table streams: users (Welkin does not reliably bump a user's updatedAt) and the
+        # Designer configuration are read whole on every run.
+        expected_inc.update({s: held.get(s) for s in common.full_table_streams(catalog)})
         inc_table, inc_requests, inc_floor = stream_table(
             inc_alone, inc_whole.records, inc_counts, expected_inc, whole.records, patients
         )
@@ -320,6 +343,11 @@ def run(patients: int | None = None) -> BenchResult:
         "`export/CDT_RECORD`) and users, each at least one request.",
         f"Changed through the API: {changed_total:,} records "
         f"({', '.join(f'{k} {v:,}' for k, v in sorted(changed.items()))}).",
+        f"Export feeds alone (issue 13's figure): {export_pages} export pages in the all-streams "
+        f"run against a floor of {export_floor} (`ceil(records / 1000)` per export type, the CDT "
+        f"streams sharing one) = {export_pages / export_floor:.2f}x; the other requests are the "
+        "token, the formation reads (discovery and the Designer streams), the users list and "
+        "one read of the data audit feed for tombstones of CDT-backed records.",
         f"tap-welkin full sync wall time {whole_run.wall_s:.1f} s (context only).",
     ]
     summary = (
@@ -345,7 +373,10 @@ def run(patients: int | None = None) -> BenchResult:
         ],
         summary=summary,
         notes=notes,
-        figures={"requests per full sync ÷ floor": full_requests / full_floor},
+        figures={
+            "requests per full sync ÷ floor": full_requests / full_floor,
+            "export pages per full sync ÷ floor per export feed": export_pages / export_floor,
+        },
     )
 
 
