@@ -99,3 +99,33 @@ def test_a_bad_group_name_is_refused(tmp_path: Path) -> None:
     plan_file.write_text(yaml.safe_dump({"groups": {"Bad Name": []}, "instances": {"a": {}}}))
     with pytest.raises(ValueError, match="group names"):
         load_plan(plan_file)
+
+
+def test_event_mode_is_one_worker_per_instance_with_the_event_extractor(tmp_path: Path) -> None:
+    shipped = load_plan(ROOT / "orchestration" / "workers.yml")
+    assert [w.name for w in shipped.event_workers] == ["main.events"]
+    assert shipped.event_schedule == "* * * * *" and not shipped.event_schedule_running
+    plan_file = tmp_path / "workers.yml"
+    plan_file.write_text(
+        yaml.safe_dump(
+            {
+                "project_dir": str(tmp_path),
+                "groups": {"patients": ["patients.*"]},
+                "instances": {"a": {"env": {"X": "1"}}, "b": {"env": {"X": "2"}}},
+                "events": {"schedule": "*/2 * * * *"},
+            }
+        )
+    )
+    plan = load_plan(plan_file)
+    assert [w.name for w in plan.event_workers] == ["a.events", "b.events"]
+    assert plan.event_schedule == "*/2 * * * *"
+    worker = plan.event_workers[1]
+    argv = command(plan, worker)
+    assert argv[-3:] == ["b.events", "tap-welkin-events", "target-postgres"]
+    env = environment(plan, worker)
+    # Event mode keeps meltano.yml's selection: the log decides what is pulled.
+    assert not [k for k in env if k.endswith("__SELECT") and k not in os.environ]
+    assert env["X"] == "2"
+    # Without an events section there is no event worker.
+    plan_file.write_text(yaml.safe_dump({"groups": {"p": ["patients.*"]}, "instances": {"a": {}}}))
+    assert load_plan(plan_file).event_workers == ()

@@ -23,6 +23,8 @@ class Worker:
     group: str
     select: tuple[str, ...]
     env: dict[str, str] = field(default_factory=dict)
+    #: The extractor of this worker when not the plan's (event mode: ``tap-welkin-events``).
+    extractor: str = ""
 
     @property
     def name(self) -> str:
@@ -51,6 +53,10 @@ class Plan:
     schedule_running: bool
     log_dir: Path
     workers: tuple[Worker, ...]
+    #: Event mode ("ping and pull"): one worker per instance, on its own schedule.
+    event_workers: tuple[Worker, ...] = ()
+    event_schedule: str = "* * * * *"
+    event_schedule_running: bool = False
 
 
 def _name(kind: str, value: object) -> str:
@@ -81,6 +87,23 @@ def _workers(data: dict[str, Any]) -> tuple[Worker, ...]:
     return tuple(workers)
 
 
+def _event_workers(data: dict[str, Any]) -> tuple[Worker, ...]:
+    """One event-mode worker per instance, when the plan has an ``events`` section.
+
+    It selects nothing itself: event mode emits what the event log names, on the streams the
+    extractor's own selection allows (meltano.yml).
+    """
+    events: dict[str, Any] | None = data.get("events")
+    if not events:
+        return ()
+    extractor = str(events.get("extractor", "tap-welkin-events"))
+    instances: dict[str, Any] = data.get("instances") or {}
+    return tuple(
+        Worker(_name("instance", name), "events", (), {**_env(data), **_env(spec)}, extractor)
+        for name, spec in instances.items()
+    )
+
+
 def load_plan(path: Path | None = None) -> Plan:
     """Read the plan from ``path``, ``$WELKIN_DAGSTER_CONFIG`` or ``orchestration/workers.yml``."""
     path = path or Path(os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG)
@@ -99,4 +122,7 @@ def load_plan(path: Path | None = None) -> Plan:
         schedule_running=bool(data.get("schedule_running", False)),
         log_dir=(base / str(data.get("log_dir", "../output/orchestration"))).resolve(),
         workers=_workers(data),
+        event_workers=_event_workers(data),
+        event_schedule=str((data.get("events") or {}).get("schedule", "* * * * *")),
+        event_schedule_running=bool((data.get("events") or {}).get("schedule_running", False)),
     )

@@ -1,4 +1,7 @@
-"""The Dagster definitions: one op per worker, one job running them in parallel, a schedule."""
+"""The Dagster definitions: one op per worker, one job running them in parallel, a schedule.
+
+When the plan has an ``events`` section, also the event-mode job on its own short schedule.
+"""
 
 from dagster import (
     Backoff,
@@ -21,6 +24,7 @@ from welkin_dagster.config import Plan, Worker, load_plan
 from welkin_dagster.meltano_run import WorkerFailed, run_worker, upgrade_system_database
 
 JOB_NAME = "welkin_sync"
+EVENTS_JOB_NAME = "welkin_events"
 
 
 def setup_op(plan: Plan) -> OpDefinition:
@@ -45,7 +49,8 @@ def worker_op(plan: Plan, worker: Worker) -> OpDefinition:
 
     @op(
         name=worker.op_name,
-        description=f"meltano run {plan.extractor} {plan.loader}: {worker.name}",
+        description=f"meltano run {worker.extractor or plan.extractor} {plan.loader}: "
+        f"{worker.name}",
         retry_policy=RetryPolicy(
             max_retries=plan.retries, delay=plan.retry_delay_seconds, backoff=Backoff.LINEAR
         ),
@@ -63,14 +68,19 @@ def worker_op(plan: Plan, worker: Worker) -> OpDefinition:
     return sync
 
 
-def build_job(plan: Plan) -> JobDefinition:
+def build_job(
+    plan: Plan,
+    workers: tuple[Worker, ...] | None = None,
+    name: str = JOB_NAME,
+    description: str = "Sync every stream group of every Welkin instance, in parallel.",
+) -> JobDefinition:
     """Every worker of ``plan`` as independent ops, at most ``max_concurrent`` at once."""
     prepare = setup_op(plan)
-    ops = [worker_op(plan, worker) for worker in plan.workers]
+    ops = [worker_op(plan, worker) for worker in (plan.workers if workers is None else workers)]
 
     @job(
-        name=JOB_NAME,
-        description="Sync every stream group of every Welkin instance, in parallel.",
+        name=name,
+        description=description,
         executor_def=multiprocess_executor.configured(
             {
                 "max_concurrent": plan.max_concurrent,
@@ -80,28 +90,38 @@ def build_job(plan: Plan) -> JobDefinition:
             }
         ),
     )
-    def welkin_sync() -> None:
+    def welkin_job() -> None:
         ready = prepare()
         for sync in ops:
             sync(ready)
 
-    return welkin_sync
+    return welkin_job
+
+
+def _schedule(name: str, cron: str, running: bool, target: JobDefinition) -> ScheduleDefinition:
+    status = DefaultScheduleStatus.RUNNING if running else DefaultScheduleStatus.STOPPED
+    return ScheduleDefinition(
+        name=f"{name}_schedule", cron_schedule=cron, job=target, default_status=status
+    )
 
 
 def build_definitions(plan: Plan) -> Definitions:
-    """The job and its schedule."""
+    """The sync job and its schedule; the event-mode job and its schedule when planned."""
     sync_job = build_job(plan)
-    schedule = ScheduleDefinition(
-        name=f"{JOB_NAME}_schedule",
-        cron_schedule=plan.schedule,
-        job=sync_job,
-        default_status=(
-            DefaultScheduleStatus.RUNNING
-            if plan.schedule_running
-            else DefaultScheduleStatus.STOPPED
-        ),
-    )
-    return Definitions(jobs=[sync_job], schedules=[schedule])
+    jobs = [sync_job]
+    schedules = [_schedule(JOB_NAME, plan.schedule, plan.schedule_running, sync_job)]
+    if plan.event_workers:
+        events_job = build_job(
+            plan,
+            plan.event_workers,
+            EVENTS_JOB_NAME,
+            "Ping and pull: each instance's event-mode run, only what the webhooks named.",
+        )
+        jobs.append(events_job)
+        schedules.append(
+            _schedule(EVENTS_JOB_NAME, plan.event_schedule, plan.event_schedule_running, events_job)
+        )
+    return Definitions(jobs=jobs, schedules=schedules)
 
 
 defs = build_definitions(load_plan())

@@ -58,17 +58,23 @@ def command(plan: Plan, worker: Worker) -> list[str]:
         "run",
         "--state-id-suffix",
         worker.name,
-        plan.extractor,
+        worker.extractor or plan.extractor,
         plan.loader,
     ]
 
 
 def environment(plan: Plan, worker: Worker) -> dict[str, str]:
     """The process environment of ``worker``: the host's, the instance's, its selection."""
+    # A worker without a selection of its own (event mode) keeps the extractor's.
+    selection = (
+        {select_env_var(worker.extractor or plan.extractor): json.dumps(list(worker.select))}
+        if worker.select
+        else {}
+    )
     return {
         **os.environ,
         **worker.env,
-        select_env_var(plan.extractor): json.dumps(list(worker.select)),
+        **selection,
         "MELTANO_SYS_DIR_ROOT": str(private_sys_dir(plan, worker)),
         "MELTANO_PROJECT_ROOT": str(plan.project_dir),
         WORKER_ENV: worker.name,

@@ -1,4 +1,5 @@
-"""The Dagster job: four `meltano run` workers in parallel, one budget, shared state, a retry."""
+"""The Dagster jobs: four `meltano run` workers in parallel, one budget, shared state, a retry;
+and the event-mode job pulling what the webhooks named."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from pipeline_kit import MELTANO, ROOT, emulator_env
 from postgres import PostgresServer, postgres_server
 from scale_kit import pg_url, state_env, states, warehouse_env
 from welkin_emulator.testing import EmulatorProcess, seed_database
-from welkin_facts import stream_counts
+from welkin_facts import client, stream_counts
+from welkin_webhooks.testing import ReceiverProcess
 
 DAGSTER = ROOT / ".venv-dagster" / "bin" / "dagster"
 LIMIT = 10  # the emulator's global limit, requests per second
@@ -45,7 +47,7 @@ def emulator(tmp_path: Path) -> Iterator[EmulatorProcess]:
         yield server
 
 
-def plan_file(tmp_path: Path, log_dir: Path) -> Path:
+def plan_file(tmp_path: Path, log_dir: Path, **extra: object) -> Path:
     plan = {
         "project_dir": str(ROOT),
         "environment": "dev",
@@ -61,6 +63,7 @@ def plan_file(tmp_path: Path, log_dir: Path) -> Path:
         "env": yaml.safe_load((ROOT / "orchestration" / "workers.yml").read_text())["env"],
         "groups": GROUPS,
         "instances": {"main": {"env": {}}},
+        **extra,
     }
     path = tmp_path / "workers.yml"
     path.write_text(yaml.safe_dump(plan))
@@ -104,6 +107,17 @@ def kill_mid_run(worker: str, after: float, killed: list[int], stop: threading.E
         time.sleep(0.05)
 
 
+def dagster_job(name: str, env: dict[str, str], log: Path) -> int:
+    """``dagster job execute`` of one job of the project; its exit code (output in ``log``)."""
+    with log.open("w") as sink:
+        run = subprocess.run(
+            [str(DAGSTER), "job", "execute", "-m", "welkin_dagster.definitions", "-j", name],
+            cwd=ROOT / "orchestration", env=env, stdout=sink, stderr=subprocess.STDOUT,
+            timeout=900, check=False,
+        )  # fmt: skip
+    return run.returncode
+
+
 @pytest.mark.timeout(1200)
 def test_dagster_job_fans_out_under_one_budget_and_retries_a_killed_worker(
     tmp_path: Path, pg: PostgresServer, emulator: EmulatorProcess, test_log_dir: Path
@@ -133,27 +147,10 @@ def test_dagster_job_fans_out_under_one_budget_and_retries_a_killed_worker(
     killer = threading.Thread(target=kill_mid_run, args=(VICTIM, 3.0, killed, stop), daemon=True)
     killer.start()
     log = test_log_dir / f"dagster-{tmp_path.name}.log"
-    with log.open("w") as sink:
-        run = subprocess.run(
-            [
-                str(DAGSTER),
-                "job",
-                "execute",
-                "-m",
-                "welkin_dagster.definitions",
-                "-j",
-                "welkin_sync",
-            ],
-            cwd=ROOT / "orchestration",
-            env=env,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            timeout=900,
-            check=False,
-        )
+    code = dagster_job("welkin_sync", env, log)
     stop.set()
     killer.join()
-    assert run.returncode == 0, log.read_text()[-3000:]
+    assert code == 0, log.read_text()[-3000:]
     assert killed, "the victim worker was never seen running"
 
     # The emulator never saw more than LIMIT requests in one second: it answers 429 past that,
@@ -186,3 +183,55 @@ def test_dagster_job_fans_out_under_one_budget_and_retries_a_killed_worker(
     assert all(states_ == ["SUCCESS"] for states_ in outcomes.values()), outcomes
     others = f"state = 'SUCCESS' and job_name not like '%{VICTIM}'"
     assert pg.psql(f"select max(started_at) < min(ended_at) from runs where {others}") == "t"
+
+
+@pytest.mark.timeout(600)
+def test_dagster_event_job_pulls_what_the_webhooks_named(
+    tmp_path: Path, pg: PostgresServer, emulator: EmulatorProcess, test_log_dir: Path
+) -> None:
+    if not DAGSTER.exists():
+        pytest.fail("Dagster is not installed: run `make orchestration` (make test does)")
+    secret = "dagster-webhook-secret"  # noqa: S105 - a test value
+    worker_logs_dir = test_log_dir / f"workers-{tmp_path.name}"
+    with ReceiverProcess(tmp_path / "events.db", secret=secret) as receiver:
+        hook = {"name": "wh", "url": receiver.url, "headers": {receiver.header: secret}}
+        emulator.set_webhooks([hook])
+        api = client(emulator.url)
+        created = [
+            api.request(
+                "POST", "patients", json={"firstName": f"Ping{i}", "lastName": "Pull"}
+            ).json()["id"]
+            for i in range(3)
+        ]
+        api.close()
+        deadline = time.monotonic() + 30
+        while emulator.webhooks()["pending"] and time.monotonic() < deadline:
+            time.sleep(0.1)
+        env = {
+            **os.environ,
+            **emulator_env("TAP_WELKIN", emulator.url),
+            "TAP_WELKIN_EVENTS_EVENT_LOG_URL": f"sqlite:///{receiver.event_log}",
+            **warehouse_env(pg),
+            **state_env(pg),
+            "DAGSTER_HOME": str(tmp_path / "dagster-home"),
+            "WELKIN_DAGSTER_CONFIG": str(
+                plan_file(tmp_path, worker_logs_dir, events={"extractor": "tap-welkin-events"})
+            ),
+            "PYTHONPATH": str(ROOT / "orchestration"),
+        }
+        (tmp_path / "dagster-home").mkdir()
+        log = test_log_dir / f"dagster-events-{tmp_path.name}.log"
+        emulator.reset_requests()
+        assert dagster_job("welkin_events", env, log) == 0, log.read_text()[-3000:]
+
+    # Only the named patients reached the warehouse, pulled in a handful of requests (by id or
+    # one export delta, whichever costs less), not a full sync.
+    rows = pg.psql("select id from welkin.patients order by id").split()
+    assert rows == sorted(created)
+    assert emulator.requests()["total"] <= 6, emulator.requests()
+    bookmarks = states(pg)["dev:tap-welkin-events-to-target-postgres:main.events"]["bookmarks"]
+    assert bookmarks, "the event worker's bookmark is in the shared backend"
+    assert sorted(p.stem for p in worker_logs_dir.glob("*.log")) == [
+        "main.events",
+        "setup.database",
+    ]

@@ -74,6 +74,12 @@ COVERAGE: dict[str, str] = {
     "../.venv-dagster/bin/dagster job execute -m welkin_dagster.definitions -j welkin_sync": (
         f"{ORCHESTRATION}::test_dagster_job_fans_out_under_one_budget_and_retries_a_killed_worker"
     ),
+    "../.venv-dagster/bin/dagster job execute -m welkin_dagster.definitions -j welkin_events": (
+        f"{ORCHESTRATION}::test_dagster_event_job_pulls_what_the_webhooks_named"
+    ),
+    "meltano run tap-welkin-events target-postgres --state-id-suffix <instance>.events": (
+        f"{ORCHESTRATION}::test_dagster_event_job_pulls_what_the_webhooks_named"
+    ),
     "meltano upgrade database": (
         f"{ORCHESTRATION}::test_dagster_job_fans_out_under_one_budget_and_retries_a_killed_worker"
     ),
