@@ -102,11 +102,8 @@ def _guard(handler: Handler, control_token: str | None) -> Handler:
     return guarded
 
 
-def build_control_app(state: AppState, *, control_token: str | None = None) -> Starlette:
-    """The Starlette app serving ``/_emulator/…`` (see the module docstring for the token)."""
-
-    async def health(_: Request) -> Response:
-        return _json({"status": "ok"})
+def _fault_routes(state: AppState, guard: Callable[[Handler], Handler]) -> list[Route]:
+    """``/_emulator/faults…``: the fault settings and the scripted faults."""
 
     async def faults(request: Request) -> Response:
         if request.method == "PUT":
@@ -146,6 +143,22 @@ def build_control_app(state: AppState, *, control_token: str | None = None) -> S
                 state.faults.script = entries
         return _json([e.to_dict() for e in state.faults.script])
 
+    return [
+        Route("/_emulator/faults", guard(faults), methods=["GET", "PUT"]),
+        Route("/_emulator/faults/clear", guard(clear), methods=["POST"]),
+        Route("/_emulator/faults/script", guard(script), methods=["GET", "POST", "DELETE"]),
+    ]
+
+
+def build_control_app(state: AppState, *, control_token: str | None = None) -> Starlette:
+    """The Starlette app serving ``/_emulator/…`` (see the module docstring for the token)."""
+
+    def guard(handler: Handler) -> Handler:
+        return _guard(handler, control_token)
+
+    async def health(_: Request) -> Response:
+        return _json({"status": "ok"})
+
     async def requests(request: Request) -> Response:
         if request.method == "DELETE":
             state.counter.reset()
@@ -164,18 +177,10 @@ def build_control_app(state: AppState, *, control_token: str | None = None) -> S
         routes=[
             # Health stays open: it reveals nothing and readiness probes have no token.
             Route("/_emulator/health", health, methods=["GET"]),
-            Route("/_emulator/faults", _guard(faults, control_token), methods=["GET", "PUT"]),
-            Route("/_emulator/faults/clear", _guard(clear, control_token), methods=["POST"]),
-            Route(
-                "/_emulator/faults/script",
-                _guard(script, control_token),
-                methods=["GET", "POST", "DELETE"],
-            ),
-            Route(
-                "/_emulator/requests", _guard(requests, control_token), methods=["GET", "DELETE"]
-            ),
-            Route("/_emulator/reset", _guard(reset, control_token), methods=["POST"]),
-            Route("/_emulator/counts", _guard(counts, control_token), methods=["GET"]),
-            *webhook_routes(state, lambda handler: _guard(handler, control_token)),
+            *_fault_routes(state, guard),
+            Route("/_emulator/requests", guard(requests), methods=["GET", "DELETE"]),
+            Route("/_emulator/reset", guard(reset), methods=["POST"]),
+            Route("/_emulator/counts", guard(counts), methods=["GET"]),
+            *webhook_routes(state, guard),
         ]
     )

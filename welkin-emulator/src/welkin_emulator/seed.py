@@ -32,97 +32,73 @@ from .synthetic_care import CareSeeder
 from .timeutil import format_ms
 
 
+def _record_row(  # noqa: PLR0917
+    ctx: dict[str, Any], kind: str, rid: str, pid: str, owner: str | None,
+    external_id: str | None, envelope: dict[str, Any],
+) -> None:  # fmt: skip
+    """Append one ``records`` row (CDT-backed: its times are in ``jsonBody``)."""
+    body = envelope["jsonBody"]
+    ctx["records"].append(
+        (ctx["tenant"], ctx["instance"], kind, rid, pid, envelope["cdtName"], owner, external_id,
+         None, body["created_at"], body["updated_at"], orjson.dumps(envelope).decode())
+    )  # fmt: skip
+
+
+def _cdt_records(g: Gen, ctx: dict[str, Any], n: int, pid: str) -> None:
+    """One to three CDTs' records of one patient."""
+    rng, users = g.rng, ctx["active"]
+    for cdt_name in rng.sample(sorted(CDTS_BY_NAME), rng.randrange(1, 4)):
+        cdt = CDTS_BY_NAME[cdt_name]
+        author = rng.choice(users)
+        upd = g.unique_ms()
+        rid = g.uid()
+        values = cdt_values(g, cdt_name, n)
+        if rng.random() < 0.3:
+            values["external_id"] = f"cdt-ext-{n}-{cdt_name}"
+        name = f"{author['firstName']} {author['lastName']}"
+        body = cdt_json_body(cdt, rid, format_ms(upd), author["id"], name, values)
+        body["created_at"] = format_ms(BASE_MS + rng.randrange(upd - BASE_MS + 1))
+        env = cdt_envelope(rid, pid, cdt["id"], cdt["version"], cdt_name, body)
+        _record_row(ctx, "CDT", rid, pid, None, body.get("external_id"), env)
+
+
+def _encounter(g: Gen, ctx: dict[str, Any], person: dict[str, Any]) -> None:
+    """A scheduled encounter of one patient: its calendar event, envelope and disposition."""
+    rng, pid = g.rng, person["id"]
+    host = rng.choice(ctx["active"])
+    created = g.unique_ms()
+    start = created + rng.randrange(3600_000, 14 * 86400_000) // 60000 * 60000
+    event = _event(g, ctx, host, person, created, start, "ENCOUNTER", "SCHEDULED", None)
+    template = rng.choice(ENCOUNTER_TEMPLATES)
+    enc_id, disp_id = g.uid(), g.uid()
+    name = f"{host['firstName']} {host['lastName']}"
+    values = {
+        "title": template["title"],
+        "description": g.words(3),
+        "templateName": template["name"],
+        "notes": g.maybe(0.5, lambda: g.words(8)),
+        "status": rng.choice(("DRAFT", "OPEN", "FINALIZED")),
+    }
+    body = encounter_body(enc_id, created, host["id"], name, values, event, host, disp_id)
+    body["updated_at"] = format_ms(g.unique_ms(created))
+    _record_row(ctx, "ENCOUNTER", enc_id, pid, host["id"], None,
+                encounter_envelope(enc_id, pid, body))  # fmt: skip
+    ctx["links"].append((ctx["tenant"], ctx["instance"], event["id"], enc_id))
+    disp = disposition_envelope(disp_id, pid, enc_id, format_ms(created), host["id"], name)
+    disp["jsonBody"]["updated_at"] = format_ms(g.unique_ms(created))
+    _record_row(ctx, "DISPOSITION", disp_id, pid, None, None, disp)
+
+
 def _rows_for_patient(g: Gen, ctx: dict[str, Any], n: int, rec: dict[str, Any]) -> None:
     """Append CDT records, encounters and calendar events of one patient to ``ctx`` lists."""
-    rng, t, i = g.rng, ctx["tenant"], ctx["instance"]
-    users: list[dict[str, Any]] = ctx["active"]
-    pid = rec["id"]
+    rng = g.rng
     if rng.random() < 0.85:
-        for cdt_name in rng.sample(sorted(CDTS_BY_NAME), rng.randrange(1, 4)):
-            cdt = CDTS_BY_NAME[cdt_name]
-            author = rng.choice(users)
-            upd = g.unique_ms()
-            rid = g.uid()
-            values = cdt_values(g, cdt_name, n)
-            if rng.random() < 0.3:
-                values["external_id"] = f"cdt-ext-{n}-{cdt_name}"
-            name = f"{author['firstName']} {author['lastName']}"
-            body = cdt_json_body(cdt, rid, format_ms(upd), author["id"], name, values)
-            body["created_at"] = format_ms(BASE_MS + rng.randrange(upd - BASE_MS + 1))
-            env = cdt_envelope(rid, pid, cdt["id"], cdt["version"], cdt_name, body)
-            ctx["records"].append(
-                (
-                    t,
-                    i,
-                    "CDT",
-                    rid,
-                    pid,
-                    cdt_name,
-                    None,
-                    body.get("external_id"),
-                    None,
-                    body["created_at"],
-                    body["updated_at"],
-                    orjson.dumps(env).decode(),
-                )
-            )
+        _cdt_records(g, ctx, n, rec["id"])
     person = {**rec, "enabled": None}
     if rng.random() < 0.3:
-        host = rng.choice(users)
-        created = g.unique_ms()
-        start = created + rng.randrange(3600_000, 14 * 86400_000) // 60000 * 60000
-        event = _event(g, ctx, host, person, created, start, "ENCOUNTER", "SCHEDULED", None)
-        template = rng.choice(ENCOUNTER_TEMPLATES)
-        enc_id, disp_id = g.uid(), g.uid()
-        name = f"{host['firstName']} {host['lastName']}"
-        values = {
-            "title": template["title"],
-            "description": g.words(3),
-            "templateName": template["name"],
-            "notes": g.maybe(0.5, lambda: g.words(8)),
-            "status": rng.choice(("DRAFT", "OPEN", "FINALIZED")),
-        }
-        body = encounter_body(enc_id, created, host["id"], name, values, event, host, disp_id)
-        upd = g.unique_ms(created)
-        body["updated_at"] = format_ms(upd)
-        env = encounter_envelope(enc_id, pid, body)
-        ctx["records"].append(
-            (
-                t,
-                i,
-                "ENCOUNTER",
-                enc_id,
-                pid,
-                env["cdtName"],
-                host["id"],
-                None,
-                None,
-                body["created_at"],
-                body["updated_at"],
-                orjson.dumps(env).decode(),
-            )
-        )
-        ctx["links"].append((t, i, event["id"], enc_id))
-        disp = disposition_envelope(disp_id, pid, enc_id, format_ms(created), host["id"], name)
-        disp["jsonBody"]["updated_at"] = format_ms(g.unique_ms(created))
-        ctx["records"].append(
-            (
-                t,
-                i,
-                "DISPOSITION",
-                disp_id,
-                pid,
-                disp["cdtName"],
-                None,
-                None,
-                None,
-                disp["jsonBody"]["created_at"],
-                disp["jsonBody"]["updated_at"],
-                orjson.dumps(disp).decode(),
-            )
-        )
+        _encounter(g, ctx, person)
     if rng.random() < 0.2:
-        host = rng.choice(users)
+        host = rng.choice(ctx["active"])
         created = g.unique_ms()
         start = BASE_MS + rng.randrange(SPAN_MS + 90 * 86400_000) // 900_000 * 900_000
         status = rng.choice(("SCHEDULED", "SCHEDULED", "COMPLETED", "CANCELLED"))
@@ -251,6 +227,17 @@ def _seed_patients(  # noqa: PLR0917
     counts["webhook deliveries"] = len(hooks)
 
 
+_SEEDED_TABLES = ("patients", "records", "calendar_events", "encounter_events", "audit_events",
+                  "items", "webhook_deliveries")  # fmt: skip
+
+
+def _clear(conn: sqlite3.Connection, tenant: str, instance: str) -> None:
+    """Delete what a previous seed of ``tenant``/``instance`` left."""
+    conn.execute("DELETE FROM users WHERE tenant=?", (tenant,))
+    for table in _SEEDED_TABLES:
+        conn.execute(f"DELETE FROM {table} WHERE tenant=? AND instance=?", (tenant, instance))  # noqa: S608 - table/column names are constants
+
+
 def seed_database(
     db_path: str | Path,
     patients: int,
@@ -282,17 +269,7 @@ def seed_database(
         conn.execute("PRAGMA journal_mode=MEMORY")
     try:
         conn.execute("BEGIN IMMEDIATE")
-        conn.execute("DELETE FROM users WHERE tenant=?", (tenant,))
-        for table in (
-            "patients",
-            "records",
-            "calendar_events",
-            "encounter_events",
-            "audit_events",
-            "items",
-            "webhook_deliveries",
-        ):
-            conn.execute(f"DELETE FROM {table} WHERE tenant=? AND instance=?", (tenant, instance))  # noqa: S608 - table/column names are constants
+        _clear(conn, tenant, instance)
         # Bulk loading into unindexed tables and indexing once at the end is several times
         # faster than maintaining seven indexes row by row.
         indexes = conn.execute(

@@ -91,20 +91,8 @@ class EmulatorProcess:
     # -- lifecycle -------------------------------------------------------------------------
     def start(self) -> EmulatorProcess:
         """Start the server and wait until ``/_emulator/health`` answers."""
-        cmd = [sys.executable, "-m", "welkin_emulator", "serve", "--host", "127.0.0.1",
-               "--port", "0", "--db", self.db_path]  # fmt: skip
-        if self.config is not None:
-            if isinstance(self.config, Mapping):
-                fd, name = tempfile.mkstemp(prefix="welkin-emulator-", suffix=".json")
-                with os.fdopen(fd, "wb") as fh:
-                    fh.write(orjson.dumps(dict(self.config)))
-                self._config_file = name
-                cmd += ["--config", name]
-            else:
-                cmd += ["--config", str(self.config)]
-        cmd += self.extra_args
         self.proc = subprocess.Popen(
-            cmd,
+            self._command(),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -113,35 +101,9 @@ class EmulatorProcess:
         )
         _LIVE.add(self)
         found = threading.Event()
-
-        # Under the project's test suite, keep the server's whole log for the suite-wide
-        # scan for secrets and patient values (see the repository's root conftest.py).
-        log_dir = os.environ.get("WELKIN_TEST_LOG_DIR")
-        log_file = (
-            open(  # noqa: SIM115 - closed by the reader thread when the server exits
-                os.path.join(log_dir, f"welkin-emulator-{os.getpid()}-{id(self)}.log"), "a"
-            )
-            if log_dir
-            else None
+        self._reader = threading.Thread(
+            target=self._read_log, args=(found,), name="welkin-emulator-log", daemon=True
         )
-
-        def read() -> None:
-            assert self.proc is not None
-            assert self.proc.stderr is not None
-            for raw in self.proc.stderr:
-                line = raw.decode("utf-8", "replace").rstrip()
-                self._log.append(line)
-                if log_file is not None:
-                    log_file.write(line + "\n")
-                    log_file.flush()
-                m = _URL_RE.search(line)
-                if m and not found.is_set():
-                    self.url = m.group(1)
-                    found.set()
-            if log_file is not None:
-                log_file.close()
-
-        self._reader = threading.Thread(target=read, name="welkin-emulator-log", daemon=True)
         self._reader.start()
         deadline = time.monotonic() + self.startup_timeout
         while not found.wait(0.05):
@@ -159,6 +121,47 @@ class EmulatorProcess:
                         "welkin-emulator is not healthy:\n" + self.log_tail()
                     ) from None
                 time.sleep(0.05)
+
+    def _command(self) -> list[str]:
+        """The server's command line (a mapping config goes to a temporary file)."""
+        cmd = [sys.executable, "-m", "welkin_emulator", "serve", "--host", "127.0.0.1",
+               "--port", "0", "--db", self.db_path]  # fmt: skip
+        if isinstance(self.config, Mapping):
+            fd, name = tempfile.mkstemp(prefix="welkin-emulator-", suffix=".json")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(orjson.dumps(dict(self.config)))
+            self._config_file = name
+            cmd += ["--config", name]
+        elif self.config is not None:
+            cmd += ["--config", str(self.config)]
+        return cmd + list(self.extra_args)
+
+    def _read_log(self, found: threading.Event) -> None:
+        """Keep the server's stderr (and the suite's copy); set ``found`` once it listens."""
+        assert self.proc is not None
+        assert self.proc.stderr is not None
+        # Under the project's test suite, keep the server's whole log for the suite-wide
+        # scan for secrets and patient values (see the repository's root conftest.py).
+        log_dir = os.environ.get("WELKIN_TEST_LOG_DIR")
+        log_file = (
+            open(  # noqa: SIM115 - closed below when the server exits
+                os.path.join(log_dir, f"welkin-emulator-{os.getpid()}-{id(self)}.log"), "a"
+            )
+            if log_dir
+            else None
+        )
+        for raw in self.proc.stderr:
+            line = raw.decode("utf-8", "replace").rstrip()
+            self._log.append(line)
+            if log_file is not None:
+                log_file.write(line + "\n")
+                log_file.flush()
+            m = _URL_RE.search(line)
+            if m and not found.is_set():
+                self.url = m.group(1)
+                found.set()
+        if log_file is not None:
+            log_file.close()
 
     def _server_env(self) -> dict[str, str]:
         env = {**os.environ, "WELKIN_EMULATOR_PARENT_PID": str(os.getpid())}
