@@ -257,15 +257,7 @@ class WriteFlow:
                 operation=Operation.CREATE,
                 error_code=Code.MISSING_KEY,
             )
-        claimed = self.run.claims.wait_for(self.resource, keys)
-        landed = self.find_by_keys(prepared, parent_id) if claimed == STALE else {}
-        if len(landed) > 1:
-            self.run.claims.release(self.resource, keys)
-            raise self._ambiguous(prepared, len(landed))
-        if landed:  # the create of a process that died landed: map it
-            self.run.idmap.record(self.resource, keys, next(iter(landed)), parent_id=parent_id)
-        if claimed == FOUND or landed:
-            self.run.claims.release(self.resource, keys)
+        if self._made_elsewhere(prepared, parent_id, keys):
             self.upsert(prepared, payload, parent_id)  # another process made it: match it now
             return
         body = plain({k: v for k, v in payload.items() if k not in self.patch_only})
@@ -285,25 +277,8 @@ class WriteFlow:
         except (WelkinRejected, WelkinNotFound) as refused:
             self.run.claims.release(self.resource, keys)
             raise refusal(refused, Operation.CREATE) from None
-        welkin_id, values = api.welkin_id(created), api.values(created)
-        late = {
-            k: v
-            for k, v in payload.items()
-            if k not in self.create_only and not same_value(self.fields.get(k), v, values.get(k))
-        }
-        if late:
-            # Fields Welkin sets itself on create (an encounter's status), or a create
-            # found by a recheck that carried older values. Map the id first, so a
-            # refused patch cannot lead to a second create.
-            self.run.idmap.record(self.resource, keys, welkin_id, parent_id=parent_id)
-            patched = Attempts()
-            try:
-                created = self.run.writes.update(
-                    api, welkin_id, plain(late), parent_id, payload, patched
-                )
-            except (WelkinRejected, WelkinNotFound) as refused:
-                raise refusal(refused, Operation.UPDATE) from None
-            attempts.count += patched.count - 1  # a patch that took one attempt is no retry
+        welkin_id = api.welkin_id(created)
+        created = self._patch_late(payload, created, keys, parent_id, attempts)
         self.run.idmap.record(
             self.resource,
             keys,
@@ -315,3 +290,48 @@ class WriteFlow:
         for reference in self.references:
             reference.created(prepared.payload, created, self.run.resolver.remember)
         self._counted(self.run.writes.created, attempts)
+
+    def _made_elsewhere(self, prepared: Prepared, parent_id: str | None, keys: list[str]) -> bool:
+        """Whether another process created the record: then it is mapped, the claim released."""
+        claimed = self.run.claims.wait_for(self.resource, keys)
+        landed = self.find_by_keys(prepared, parent_id) if claimed == STALE else {}
+        if len(landed) > 1:
+            self.run.claims.release(self.resource, keys)
+            raise self._ambiguous(prepared, len(landed))
+        if landed:  # the create of a process that died landed: map it
+            self.run.idmap.record(self.resource, keys, next(iter(landed)), parent_id=parent_id)
+        if claimed == FOUND or landed:
+            self.run.claims.release(self.resource, keys)
+            return True
+        return False
+
+    def _patch_late(
+        self, payload: Json, created: Json, keys: list[str], parent_id: str | None,
+        attempts: Attempts,
+    ) -> Json:  # fmt: skip
+        """Patch the fields the create did not take; the resource as Welkin then holds it.
+
+        Fields Welkin sets itself on create (an encounter's status), or a create found by a
+        recheck that carried older values. The id is mapped first, so a refused patch cannot
+        lead to a second create.
+        """
+        assert self.api is not None
+        api = self.api
+        welkin_id, values = api.welkin_id(created), api.values(created)
+        late = {
+            k: v
+            for k, v in payload.items()
+            if k not in self.create_only and not same_value(self.fields.get(k), v, values.get(k))
+        }
+        if not late:
+            return created
+        self.run.idmap.record(self.resource, keys, welkin_id, parent_id=parent_id)
+        patched = Attempts()
+        try:
+            created = self.run.writes.update(
+                api, welkin_id, plain(late), parent_id, payload, patched
+            )
+        except (WelkinRejected, WelkinNotFound) as refused:
+            raise refusal(refused, Operation.UPDATE) from None
+        attempts.count += patched.count - 1  # a patch that took one attempt is no retry
+        return created
