@@ -235,6 +235,16 @@ def select_all(catalog: dict[str, Any]) -> dict[str, Any]:
     return catalog
 
 
+def select_only(catalog: dict[str, Any], streams: set[str]) -> dict[str, Any]:
+    """A copy of the catalog with only ``streams`` selected."""
+    copy: dict[str, Any] = json.loads(json.dumps(catalog))
+    for entry in copy["streams"]:
+        for md in entry["metadata"]:
+            if md["breadcrumb"] == []:
+                md["metadata"]["selected"] = entry["tap_stream_id"] in streams
+    return copy
+
+
 class WelkinApi:
     """Just enough of a Welkin API client for tests to change data (not the code under test)."""
 
