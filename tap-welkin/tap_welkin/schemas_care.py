@@ -203,3 +203,31 @@ CHAT_MESSAGE = obj(
     th.Property("createdAt", DT),
     th.Property("updatedAt", DT),
 ).to_dict()
+
+# Work hours (recorded 2026, spec 4.6): one rule per record, with the user (``psmId``) it is of.
+# ``name`` was null in every recording: open. ``day`` 1 is Monday.
+WORK_HOURS = obj(
+    th.Property("workHoursId", S, required=True),
+    th.Property("psmId", S),
+    *AUDIT,
+    th.Property("name", ANY),
+    th.Property("type", S),
+    th.Property("ruleType", S),
+    th.Property("startDateTime", DT),
+    th.Property("endDateTime", DT),
+    th.Property("localStartDateTime", DT),
+    th.Property("localEndDateTime", DT),
+    # Encounter template names (recorded on one rule; null on the others).
+    th.Property("encounters", th.ArrayType(S)),
+    th.Property(
+        "daysInfo",
+        th.ArrayType(
+            obj(
+                th.Property("startTime", S),
+                th.Property("endTime", S),
+                th.Property("day", I),
+                th.Property("daysInfoId", S),
+            )
+        ),
+    ),
+).to_dict()

@@ -38,6 +38,7 @@ KEYS: dict[str, tuple[list[str], str | None]] = {
     "goal_templates": (["name"], None),
     "custom_data_types": (["id"], None),
     "encounter_disposition_definition": (["id"], None),
+    "work_hours": (["workHoursId"], None),
     "data_audit": ([], "sentAt"),
     "webhook_audit": (["id"], "sentAt"),
 }
@@ -76,6 +77,7 @@ EMULATOR_KINDS = {
     "encounter_assessment_links": "ENCOUNTER_ASSESSMENT",
     "care_plan_goals": "GOAL",
     "document_summaries": "DOCUMENT_SUMMARY",
+    "work_hours": "WORK_HOURS",
 }
 
 
@@ -110,6 +112,16 @@ def emulator_counts(emu: EmulatorProcess) -> dict[str, int]:
         len(api.call("GET", f"patients/{e['patientId']}/encounters/{e['id']}/assessments"))
         for e in api.export("ENCOUNTER")
     )
+    users = api.session.get(f"{emu.admin_url}/users", params={"size": 1000}, timeout=30).json()[
+        "data"
+    ]
+    rules = api.call(
+        "GET",
+        "calendar/work-hours",
+        params={"from": "2000-01-01T00:00:00Z", "to": "2100-01-01T00:00:00Z",
+                "psmIds": ",".join(u["id"] for u in users)},
+    )  # fmt: skip
+    counts["work_hours"] = sum(len(user["details"]) for user in rules)
     counts["data_audit"] = _admin_total(emu, "audit-data")
     counts["webhook_audit"] = _admin_total(emu, "audit-webhook")
     return counts

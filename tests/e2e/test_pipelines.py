@@ -84,7 +84,7 @@ def test_welkin_to_duckdb_loads_everything_then_only_changes(
     }
     # users is full-table (Welkin does not reliably bump a user's updatedAt), and so is the
     # Designer configuration: all of it again. Every other stream: only what changed.
-    full_table = {"users", "encounter_disposition_definition", *DESIGNER_STREAMS}
+    full_table = {"users", "work_hours", "encounter_disposition_definition", *DESIGNER_STREAMS}
     assert new_rows == {
         **dict.fromkeys(expected, 0),
         "patients": 4,

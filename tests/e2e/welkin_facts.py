@@ -26,6 +26,7 @@ KIND_STREAMS = {
     "VOICE_CALL": "voice_calls",
     "CHAT_MESSAGE": "chat_messages",
     "PATIENT_CONTACT": "patient_contacts",
+    "WORK_HOURS": "work_hours",
 }
 # Streams with no export feed (one request per patient or encounter): opt-in.
 OPT_IN_STREAMS = {"encounter_assessment_links", "care_plan_goals", "document_summaries"}

@@ -2,7 +2,7 @@
 
 from welkin_client.naming import cdt_stream_name
 
-from tap_welkin.streams import audit, care, designer, messages
+from tap_welkin.streams import audit, care, designer, messages, schedules
 from tap_welkin.streams.calendar import CalendarEventsStream
 from tap_welkin.streams.cdts import CdtRecordsStream, CdtRouter, CdtStream
 from tap_welkin.streams.encounters import EncountersStream
@@ -32,6 +32,7 @@ RESOURCE_STREAMS = (
     messages.VoiceCallsStream,
     messages.ChatMessagesStream,
     messages.PatientContactsStream,
+    schedules.WorkHoursStream,
     audit.DataAuditStream,
     audit.WebhookAuditStream,
 )
