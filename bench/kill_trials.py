@@ -218,6 +218,13 @@ def _export(emu: EmulatorProcess, kind: str) -> set[str]:
         params["start"] = body["cursor"]["end"]
 
 
+def _saw(seen: dict[str, set[str]], message: dict[str, t.Any]) -> None:
+    """Note a RECORD's id (streams keyed otherwise, such as chat messages, are not checked)."""
+    record_id = message["record"].get("id")
+    if record_id is not None:
+        seen.setdefault(message["stream"], set()).add(str(record_id))
+
+
 def tap_trial(emu: EmulatorProcess, number: int, rng: random.Random) -> tuple[int, int, str]:
     """Kill the tap at a random STATE, resume from it: (lost, 0, where)."""
     truth = {"patients": _export(emu, "PATIENT"), "encounters": _export(emu, "ENCOUNTER")}
@@ -234,7 +241,7 @@ def tap_trial(emu: EmulatorProcess, number: int, rng: random.Random) -> tuple[in
         for line in proc.stdout:
             message = json.loads(line)
             if message["type"] == "RECORD":
-                seen.setdefault(message["stream"], set()).add(message["record"]["id"])
+                _saw(seen, message)
             elif message["type"] == "STATE":
                 states += 1
                 state = message["value"]
@@ -253,7 +260,7 @@ def tap_trial(emu: EmulatorProcess, number: int, rng: random.Random) -> tuple[in
     for line in resumed.stdout.decode().splitlines():
         message = json.loads(line)
         if message["type"] == "RECORD":
-            seen.setdefault(message["stream"], set()).add(message["record"]["id"])
+            _saw(seen, message)
     lost = sum(len(ids - seen.get(stream, set())) for stream, ids in truth.items())
     return lost, 0, f"at STATE {states} of the first run"
 
