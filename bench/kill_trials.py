@@ -36,6 +36,9 @@ from welkin_client import WelkinClient
 from welkin_client.pagination import NamedPagePaginator, SpringPagePaginator
 from welkin_emulator.testing import EmulatorProcess, seed_database
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import BenchResult  # noqa: E402
+
 BIN = Path(sys.executable).parent
 POST_PATIENT = "/{tenant}/{instance}/patients"
 POST_CDT = "/{tenant}/{instance}/patients/{patientId}/cdts/{cdtName}"
@@ -257,12 +260,66 @@ def tap_trial(emu: EmulatorProcess, number: int, rng: random.Random) -> tuple[in
     if state is not None:
         cmd += ["--state", str(_write(f"tap-state-{number}.json", state))]
     resumed = subprocess.run(cmd, capture_output=True, check=True)
-    for line in resumed.stdout.decode().splitlines():
-        message = json.loads(line)
+    for text in resumed.stdout.decode().splitlines():
+        message = json.loads(text)
         if message["type"] == "RECORD":
             _saw(seen, message)
     lost = sum(len(ids - seen.get(stream, set())) for stream, ids in truth.items())
     return lost, 0, f"at STATE {states} of the first run"
+
+
+def run_trials(
+    trials: int = 33, records: int = 30, seed: int = 9
+) -> tuple[Counter[str], list[str]]:
+    """Run the trials: totals (``trials``, ``lost``, ``duplicated``, per kind), a line each."""
+    rng = random.Random(seed)
+    seeded = WORK / "seeded.db"
+    seed_database(seeded, patients=20, seed=5)
+    totals = Counter[str]()
+    lines: list[str] = []
+    with EmulatorProcess(WORK / "empty.db") as empty, EmulatorProcess(seeded) as source:
+        source.set_faults(token_limit=0)
+        empty.set_faults(token_limit=0)
+        target = TargetTrials(empty, records)
+        kinds = ("target-random", "target-lost-answer", "tap-random")
+        for number in range(trials):
+            kind = kinds[number % len(kinds)]
+            if kind == "tap-random":
+                lost, duplicated, where = tap_trial(source, number, rng)
+            else:
+                lost, duplicated, where = target.trial(
+                    number, rng, lost_answer=kind == "target-lost-answer"
+                )
+            totals.update({"trials": 1, "lost": lost, "duplicated": duplicated, kind: 1})
+            lines.append(
+                f"trial {number + 1:2d} {kind}, killed {where}: lost {lost}, dup {duplicated}"
+            )
+            print(lines[-1], file=sys.stderr)
+    return totals, lines
+
+
+def summary(totals: Counter[str]) -> str:
+    """The figures in one line."""
+    return (
+        f"{totals['trials']} trials ({totals['target-random']} target at random moments, "
+        f"{totals['target-lost-answer']} target after a lost create answer, "
+        f"{totals['tap-random']} tap): {totals['lost']} records lost, "
+        f"{totals['duplicated']} duplicated"
+    )
+
+
+def run() -> BenchResult:
+    """The trials as a section of ``make bench``."""
+    totals, lines = run_trials()
+    return BenchResult(
+        title="9. Kill trials",
+        tables=["```\n" + "\n".join(lines) + "\n```"],
+        summary=summary(totals),
+        notes=["SIGKILL (no drain, no goodbye); not timed: nothing here depends on speed."],
+        figures={
+            "records lost or duplicated in 33 kill trials": totals["lost"] + totals["duplicated"]
+        },
+    )
 
 
 def main() -> int:
@@ -272,31 +329,9 @@ def main() -> int:
     parser.add_argument("--records", type=int, default=30, help="patients per target trial")
     parser.add_argument("--seed", type=int, default=9)
     args = parser.parse_args()
-    rng = random.Random(args.seed)
-    seeded = WORK / "seeded.db"
-    seed_database(seeded, patients=20, seed=5)
-    totals = Counter[str]()
-    with EmulatorProcess(WORK / "empty.db") as empty, EmulatorProcess(seeded) as source:
-        source.set_faults(token_limit=0)
-        empty.set_faults(token_limit=0)
-        target = TargetTrials(empty, args.records)
-        kinds = ("target-random", "target-lost-answer", "tap-random")
-        for number in range(args.trials):
-            kind = kinds[number % len(kinds)]
-            if kind == "tap-random":
-                lost, duplicated, where = tap_trial(source, number, rng)
-            else:
-                lost, duplicated, where = target.trial(
-                    number, rng, lost_answer=kind == "target-lost-answer"
-                )
-            totals.update({"trials": 1, "lost": lost, "duplicated": duplicated, kind: 1})
-            print(f"trial {number + 1:2d} {kind}, killed {where}: lost {lost}, dup {duplicated}")
-    print(
-        f"{totals['trials']} trials ({totals['target-random']} target at random moments, "
-        f"{totals['target-lost-answer']} target after a lost create answer, "
-        f"{totals['tap-random']} tap): {totals['lost']} records lost, "
-        f"{totals['duplicated']} duplicated"
-    )
+    totals, lines = run_trials(args.trials, args.records, args.seed)
+    print("\n".join(lines))
+    print(summary(totals))
     return 1 if totals["lost"] or totals["duplicated"] else 0
 
 

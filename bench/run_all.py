@@ -19,6 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import common  # noqa: E402
 import fanout  # noqa: E402
+import kill_trials  # noqa: E402
 import latency  # noqa: E402
 import memory  # noqa: E402
 import requests_per_record  # noqa: E402
@@ -38,6 +39,7 @@ BENCHMARKS: list[tuple[str, str, t.Callable[[], BenchResult]]] = [
     ("webhooks", "6. Webhook freshness", webhooks.run),
     ("index", "7. Target: Welkin as the source of truth", target_index.run),
     ("fanout", "8. Fan-out over workers, one budget", fanout.run),
+    ("kills", "9. Kill trials", kill_trials.run),
 ]
 
 
