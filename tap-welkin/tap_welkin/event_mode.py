@@ -289,6 +289,26 @@ class CdtStream(EventOrder, streams.CdtStream):
 cdt_stream_name = streams.cdt_stream_name
 
 
+def quiet_untouched(tap: TapWelkin) -> None:
+    """Deselect every stream no new event touched, so the run sends nothing for it: no SCHEMA
+    (a target has no table to check), no STATE of its own. An untouched stream's cursor still
+    moves to the head, carried by the next STATE another stream sends (or it stays, and its
+    events, none, are looked at again next run).
+    """
+    run = tap.event_run
+    assert run is not None
+    touched_cdts = {e.source_name for e in run.events if e.entity == "CDT"}
+    for stream in tap.streams.values():
+        if isinstance(stream, WithoutEvents):
+            stream.selected = False
+        elif isinstance(stream, EventModeStream) and not run.pending(t.cast("t.Any", stream)):
+            for quiet in (stream, *stream.child_streams):
+                run.finish(t.cast("WelkinStream", quiet))
+                quiet.selected = False
+        elif isinstance(stream, CdtStream) and stream.cdt_name not in touched_cdts:
+            stream.selected = False  # cdt_records moves its cursor with the others'
+
+
 def skips_formation(tap: TapWelkin) -> bool:
     """Whether discovery may skip the formation lookup: an event-mode sync (a catalog was given)
     with no new CDT event. The CDT streams then do not run, and their bookmarks stay as they were.

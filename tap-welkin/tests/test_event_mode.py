@@ -94,8 +94,13 @@ def test_pulls_only_touched_resources_then_idles(
     assert set(cursors) >= {"patients", "cdt_records", "cdt_allergies"}
     assert set(cursors.values()) == {4}
 
+    # Only touched streams announce themselves: no SCHEMA for care data, Designer or users.
+    assert {m["stream"] for m in first.messages if m["type"] == "SCHEMA"} == {
+        "patients", "cdt_records", "cdt_allergies"}  # fmt: skip
+
     idle = run(own, log, catalog, first.state)
     assert idle.counts() == {}
+    assert not [m for m in idle.messages if m["type"] in {"SCHEMA", "ACTIVATE_VERSION"}]
     assert own.requests()["total"] == 0  # not even a token
     assert idle.state == first.state
 
@@ -103,6 +108,7 @@ def test_pulls_only_touched_resources_then_idles(
     log.add("PATIENT", "PATIENT_UPDATED", patient["id"], patient_id=patient["id"])
     third = run(own, log, catalog, idle.state)
     assert third.counts() == {"patients": 1}
+    assert {m["stream"] for m in third.messages if m["type"] == "SCHEMA"} == {"patients"}
     assert third.records["patients"][patient["id"]]["city"] == "Umea"
     assert "GET /{tenant}/{instance}/formations/{version}/cdts" not in own.requests()
     assert third.state["bookmarks"]["patients"]["event_seq"] == 5

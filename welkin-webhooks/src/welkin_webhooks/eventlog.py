@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS welkin_events (
     source_id TEXT NOT NULL, source_name TEXT, patient_id TEXT)
 """
 COLUMNS = ("tenant", "instance", "entity", "subtype", "source_id", "source_name", "patient_id")
+HEAD_SQL = "SELECT COALESCE(MAX(seq), 0) FROM welkin_events"
 #: Any constant: the advisory lock that serialises inserts into PostgreSQL's log.
 _PG_LOCK = 0x57454C4B
 
@@ -65,6 +66,9 @@ class EventLog(Protocol):
     def append(self, event: Event) -> int:
         """Store ``event`` durably; return its ``seq`` once committed."""
 
+    def head(self) -> int:
+        """The greatest ``seq`` committed so far (0: empty)."""
+
     def close(self) -> None:
         """Release the connection."""
 
@@ -88,6 +92,11 @@ class SqliteEventLog:
         with self._lock:
             cursor = self._conn.execute(sql, event.row())
             return int(cursor.lastrowid or 0)
+
+    def head(self) -> int:
+        """The greatest ``seq`` committed so far (0: empty)."""
+        with self._lock:
+            return int(self._conn.execute(HEAD_SQL).fetchone()[0])
 
     def close(self) -> None:
         """Close the connection."""
@@ -116,6 +125,13 @@ class PostgresEventLog:
         with self._lock, self._conn.transaction():
             self._conn.execute("SELECT pg_advisory_xact_lock(%s)", (_PG_LOCK,))
             row = self._conn.execute(sql, event.row()).fetchone()
+            assert row is not None
+            return int(row[0])
+
+    def head(self) -> int:
+        """The greatest ``seq`` committed so far (0: empty)."""
+        with self._lock, self._conn.transaction():
+            row = self._conn.execute(HEAD_SQL).fetchone()
             assert row is not None
             return int(row[0])
 
