@@ -141,6 +141,30 @@ def test_writes_reach_duckdb_through_the_event_job(
         assert not any("/patients/" in key or "/export/" in key for key in idle), idle
 
 
+@pytest.mark.timeout(600)
+def test_a_lost_ping_arrives_through_the_webhook_audit_without_a_reconcile(
+    meltano: Meltano, seeded_emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    warehouse = meltano.workdir / "warehouse.duckdb"
+    with ReceiverProcess(tmp_path / "events.db", secret=SECRET) as receiver:
+        env = {**emulator_env("TAP_WELKIN", seeded_emulator.url),
+               "TAP_WELKIN_EVENTS_EVENT_LOG_URL": f"sqlite:///{receiver.event_log}"}  # fmt: skip
+        # Every delivery fails for good: Welkin's audit shows them FAILED, the log gets nothing.
+        seeded_emulator.set_webhooks([hook(receiver)], fail_rate=1.0, max_attempts=1)
+        writer = Writer(seeded_emulator)
+        pid = writer.patient("Lost")
+        allergy = writer.allergy(pid, "Elm")
+        settled(seeded_emulator)
+        assert seeded_emulator.webhooks()["stats"]["failed"] >= 2
+        with sqlite3.connect(receiver.event_log) as conn:
+            assert conn.execute("SELECT COUNT(*) FROM welkin_events").fetchone()[0] == 0
+        meltano.run("run", "welkin-events-to-duckdb", extra_env=env)  # the event job only
+    assert dict(table(warehouse, "patients", 'id, "firstName"')) == {pid: "Lost"}
+    assert [r[0] for r in table(warehouse, "cdt_allergies")] == [allergy]
+    state = meltano.run("state", "get", "dev:tap-welkin-events-to-target-duckdb").stdout
+    assert '"webhook_audit_read_at"' in state
+
+
 def wait_for_line(log: Path, pattern: str, timeout: float = 300) -> re.Match[str]:
     """The first match of ``pattern`` in the growing ``log`` (a hang guard, not a timing check)."""
     deadline = time.monotonic() + timeout
