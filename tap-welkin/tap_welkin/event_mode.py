@@ -31,11 +31,12 @@ from functools import cached_property
 
 from singer_sdk import typing as th
 from welkin_client.errors import WelkinExportForbidden, WelkinNotFound
+from welkin_client.eventlog import LogEvent
 
 from tap_welkin import event_audit, streams
 from tap_welkin.bookmarks import Bound
 from tap_welkin.event_audit import AuditRecovery
-from tap_welkin.event_log import EventLogReader, LogEvent
+from tap_welkin.event_log import open_reader
 from tap_welkin.extraction import surface_timestamps
 from tap_welkin.streams.cdts import flatten
 
@@ -101,7 +102,7 @@ class EventRun:
     def __init__(self, tap: TapWelkin, url: str) -> None:
         """Read the log up to its current head, from the lowest cursor in the input state."""
         self.tap = tap
-        self.reader = EventLogReader(url)
+        self.reader = open_reader(url)
         self.head = self.reader.head()
         bookmarks = tap.state.get("bookmarks", {}) if tap.state else {}
         cursors = [cursor_of(b) for b in bookmarks.values() if isinstance(b, dict)]
@@ -177,8 +178,8 @@ class EventRun:
         latest = {event.source_id: event for event in events}  # many pings, one pull
         if stream.name == "patients":
             for pid, sent in self.audit.patients(stream.name).items():
-                latest.setdefault(pid, LogEvent(0, sent, None, None, "PATIENT", "FAILED_DELIVERY",
-                                                pid, None, pid))  # fmt: skip
+                latest.setdefault(pid, LogEvent(None, None, "PATIENT", "FAILED_DELIVERY", pid, None,
+                                                pid, seq=0, received_at=sent))  # fmt: skip
         return latest
 
     def _recovered(self, stream: WelkinStream, emitted: set[str]) -> Iterator[Record]:

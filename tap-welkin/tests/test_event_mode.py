@@ -18,7 +18,7 @@ import pytest
 import tap_welkin_testkit as kit
 from welkin_emulator.testing import EmulatorProcess
 
-# welkin_webhooks/eventlog.py SQLITE_SCHEMA: the contract between receiver and tap.
+# welkin_client/eventlog.py SQLITE_SCHEMA, written out: the contract between receiver and tap.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS welkin_events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -241,12 +241,13 @@ def test_missing_event_log_is_one_clear_line(
 def test_ids_go_into_paths_only_as_plain_segments() -> None:
     import datetime as dt
 
-    from tap_welkin.event_log import LogEvent
     from tap_welkin.event_mode import resource_path
+    from welkin_client.eventlog import LogEvent
 
     def event(entity: str, sid: str, name: str | None = None) -> LogEvent:
         now = dt.datetime.now(dt.timezone.utc)
-        return LogEvent(1, now, "demo", "sandbox", entity, f"{entity}_UPDATED", sid, name, "p-1")
+        return LogEvent("demo", "sandbox", entity, f"{entity}_UPDATED", sid, name, "p-1", seq=1,
+                        received_at=now)  # fmt: skip
 
     assert resource_path(event("CDT", "r-1", "allergies")) == (
         "patients/p-1/cdts/allergies/r-1",

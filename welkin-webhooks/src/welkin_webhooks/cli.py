@@ -18,9 +18,9 @@ import time
 from collections.abc import Sequence
 
 import uvicorn
+from welkin_client.eventlog import open_event_log
 
 from .app import build_app
-from .eventlog import open_event_log
 from .follow import follow
 
 SECRET_ENV = "WELKIN_WEBHOOKS_SECRET"  # noqa: S105 - a variable name

@@ -1,6 +1,7 @@
-"""The durable event log: one row per accepted ping, numbered by an increasing ``seq``.
+"""The webhook event log: one row per accepted ping, numbered by an increasing ``seq``.
 
-The table is the contract with tap-welkin's event mode (``tap_welkin/event_mode.py`` reads it)::
+The one definition of the table, shared by its writer (``welkin-webhooks``) and its reader
+(tap-welkin's event mode)::
 
     welkin_events(seq, received_at, tenant, instance, entity, subtype,
                   source_id, source_name, patient_id)
@@ -10,18 +11,23 @@ reader that remembers the last ``seq`` it handled never skips a row committed la
 
 * SQLite (default): ``INTEGER PRIMARY KEY AUTOINCREMENT`` under SQLite's single writer; WAL with
   ``synchronous=FULL``, so a committed row survives a power cut; the receiver answers 200 only
-  after the commit.
+  after the commit. The reader opens the file read-only.
 * PostgreSQL: an identity column, and inserts serialised by a transaction-level advisory lock
   (sequence values are otherwise handed out before commit, and could become visible out of order).
+  ``psycopg`` is imported only for a PostgreSQL URL.
+
+Standard library only (this module travels inside welkin-webhooks, which has no other part of
+welkin_client's dependencies).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 import threading
+import typing as t
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
 
 SQLITE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS welkin_events (
@@ -43,9 +49,13 @@ HEAD_SQL = "SELECT COALESCE(MAX(seq), 0) FROM welkin_events"
 _PG_LOCK = 0x57454C4B
 
 
+class EventLogError(Exception):
+    """The event log cannot be opened (the message never holds the URL: it may hold a password)."""
+
+
 @dataclass(frozen=True)
 class Event:
-    """One validated ping (ids and vocabulary only)."""
+    """One validated ping (ids and vocabulary only), as the receiver appends it."""
 
     tenant: str | None
     instance: str | None
@@ -55,12 +65,36 @@ class Event:
     source_name: str | None
     patient_id: str | None
 
-    def row(self) -> tuple[Any, ...]:
+    def row(self) -> tuple[t.Any, ...]:
         """Column values in ``COLUMNS`` order."""
         return tuple(getattr(self, c) for c in COLUMNS)
 
 
-class EventLog(Protocol):
+@dataclass(frozen=True, kw_only=True)
+class LogEvent(Event):
+    """One stored ping, as a reader gets it: with its ``seq`` and receipt time."""
+
+    seq: int
+    received_at: dt.datetime
+
+
+def is_postgres(url: str) -> bool:
+    """Whether ``url`` names a PostgreSQL log (else a SQLite file)."""
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def sqlite_path(url: str) -> Path:
+    """The file of ``sqlite:///path`` or a plain path."""
+    return Path(url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url)
+
+
+def _instant(value: t.Any) -> dt.datetime:  # noqa: ANN401 - text (SQLite) or datetime (PostgreSQL)
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    return dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+
+
+class EventLog(t.Protocol):
     """Where accepted pings go."""
 
     def append(self, event: Event) -> int:
@@ -142,7 +176,60 @@ class PostgresEventLog:
 
 
 def open_event_log(url: str) -> EventLog:
-    """``sqlite:///path``, a plain path, or ``postgresql://…``."""
-    if url.startswith(("postgresql://", "postgres://")):
+    """The log to append to: ``sqlite:///path``, a plain path, or ``postgresql://…``."""
+    if is_postgres(url):
         return PostgresEventLog(url)
-    return SqliteEventLog(url.removeprefix("sqlite:///") if url.startswith("sqlite:///") else url)
+    return SqliteEventLog(sqlite_path(url))
+
+
+class EventLogReader:
+    """Queries of the event log: its head, the rows after a ``seq`` (it writes nothing)."""
+
+    def __init__(self, url: str, *, postgres_hint: str = "pip install 'psycopg[binary]'") -> None:
+        """Open ``url``; :class:`EventLogError` (naming no URL) when that fails."""
+        self._postgres = is_postgres(url)
+        self._marker = "%s" if self._postgres else "?"
+        try:
+            self._conn = self._open(url, postgres_hint)
+        except EventLogError:
+            raise
+        except Exception as exc:
+            msg = f"cannot open the event log ({type(exc).__name__})"
+            raise EventLogError(msg) from None
+
+    def _open(self, url: str, postgres_hint: str) -> t.Any:  # noqa: ANN401 - a DB-API connection
+        if self._postgres:
+            try:
+                import psycopg
+            except ImportError:
+                msg = f"the event log is PostgreSQL: {postgres_hint}"
+                raise EventLogError(msg) from None
+            return psycopg.connect(url, autocommit=True)
+        path = sqlite_path(url)
+        if not path.exists():
+            msg = "no event log there yet (start welkin-webhooks first)"
+            raise EventLogError(msg)
+        return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+    def head(self) -> int:
+        """The greatest ``seq`` committed so far (0 for an empty log)."""
+        return int(self._conn.execute(HEAD_SQL).fetchone()[0])
+
+    def read(self, after: int, upto: int) -> list[LogEvent]:
+        """Rows with ``after < seq <= upto``, in ``seq`` order."""
+        m = self._marker
+        sql = f"SELECT seq, received_at, {', '.join(COLUMNS)} FROM welkin_events WHERE seq > {m} AND seq <= {m} ORDER BY seq"  # noqa: S608, E501 - constant
+        rows = self._conn.execute(sql, (after, upto)).fetchall()
+        return [LogEvent(*r[2:], seq=int(r[0]), received_at=_instant(r[1])) for r in rows]
+
+    def count_since(self, entities: t.Collection[str], since: dt.datetime) -> int:
+        """Rows of ``entities`` received at or after ``since`` (the size of an export delta)."""
+        m = self._marker
+        marks = ", ".join([m] * len(entities))
+        value: t.Any = since if self._postgres else since.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+        sql = f"SELECT COUNT(*) FROM welkin_events WHERE entity IN ({marks}) AND received_at >= {m}"  # noqa: S608
+        return int(self._conn.execute(sql, (*entities, value)).fetchone()[0])
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._conn.close()
