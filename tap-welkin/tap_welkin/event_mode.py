@@ -13,9 +13,11 @@ resources it did not return (a ping delayed past the skew) are then pulled by id
 touched resource is emitted whatever the clocks say.
 A resource deleted since its ping answers 404 and is skipped.
 
-A stream with no new events sends nothing; a run with no new events at all does not even look
-up the formation's CDTs (no request to Welkin). Webhooks can be lost: a periodic normal sync
-(another state id, e.g. the ``welkin-reconcile`` job) is the reconciliation.
+A stream with no new events sends nothing, not even its SCHEMA (it is deselected for the run);
+a run with no new events at all does not even look up the formation's CDTs (no request to
+Welkin). Webhooks can be lost: every ``event_audit_interval`` seconds the run also pulls what the
+failed deliveries in Welkin's webhook audit touched (``event_audit``), and a periodic normal sync
+(another state id, e.g. the ``welkin-nightly-reconcile`` schedule) reconciles the rest.
 """
 
 from __future__ import annotations
@@ -25,13 +27,16 @@ import math
 import re
 import sys
 import typing as t
+from functools import cached_property
 
 from singer_sdk import typing as th
 from welkin_client.errors import WelkinExportForbidden, WelkinNotFound
+from welkin_client.eventlog import LogEvent
 
-from tap_welkin import streams
+from tap_welkin import event_audit, streams
 from tap_welkin.bookmarks import Bound
-from tap_welkin.event_log import EventLogReader, LogEvent
+from tap_welkin.event_audit import AuditRecovery
+from tap_welkin.event_log import open_reader
 from tap_welkin.extraction import surface_timestamps
 from tap_welkin.streams.cdts import flatten
 
@@ -59,6 +64,7 @@ STREAM_ENTITIES: Mapping[str, frozenset[str]] = {
     "encounters": frozenset({"ENCOUNTER"}),
     "cdt_records": frozenset({"CDT"}),
 }
+STREAM_OF = {entity: name for name, entities in STREAM_ENTITIES.items() for entity in entities}
 
 
 def resource_path(event: LogEvent) -> tuple[str, bool] | None:
@@ -96,7 +102,7 @@ class EventRun:
     def __init__(self, tap: TapWelkin, url: str) -> None:
         """Read the log up to its current head, from the lowest cursor in the input state."""
         self.tap = tap
-        self.reader = EventLogReader(url)
+        self.reader = open_reader(url)
         self.head = self.reader.head()
         bookmarks = tap.state.get("bookmarks", {}) if tap.state else {}
         cursors = [cursor_of(b) for b in bookmarks.values() if isinstance(b, dict)]
@@ -110,6 +116,11 @@ class EventRun:
         self.skew = dt.timedelta(seconds=float(tap.config.get("event_clock_skew") or 60))
         self.stats = {"by_id": 0, "export_reads": 0, "not_found": 0}
 
+    @cached_property
+    def audit(self) -> AuditRecovery:
+        """Failed deliveries to recover, read at first use: in a sync, never in discovery."""
+        return AuditRecovery(self.tap, self.skew)
+
     def pending(self, stream: WelkinStream) -> list[LogEvent]:
         """The events of this stream after its cursor."""
         entities = STREAM_ENTITIES.get(stream.name, frozenset())
@@ -117,27 +128,33 @@ class EventRun:
         return [e for e in self.events if e.seq > after and e.entity in entities]
 
     def touches(self, entity: str) -> bool:
-        """Whether any new event (after the lowest cursor) is of ``entity``."""
-        return any(e.entity == entity for e in self.events)
+        """Whether any new event (after the lowest cursor), or a failed delivery, is of
+        ``entity``.
+        """
+        recovered = bool(self.audit.patients(STREAM_OF.get(entity, "")))
+        return recovered or any(e.entity == entity for e in self.events)
+
+    def has_work(self, stream: WelkinStream) -> bool:
+        """Whether this run pulls anything for ``stream`` (events or failed deliveries)."""
+        return bool(self.pending(stream) or self.audit.patients(stream.name))
 
     def records(self, stream: WelkinStream) -> Iterator[Record]:
-        """The current state of every resource this stream's pending events touched."""
-        events = self.pending(stream)
-        if events:
-            stream.logger.info(
-                "Stream '%s' (event mode): %d event(s) after seq %d.",
-                stream.name, len(events), cursor_of(stream.stream_state),
-            )  # fmt: skip
-        latest: dict[str, LogEvent] = {}
-        for event in events:
-            latest[event.source_id] = event  # many pings, one pull
+        """The current state of every resource this stream's pending events touched, and of
+        those of the patients a failed delivery named (see ``event_audit``).
+        """
+        latest = self._latest(stream)
         touched, before = len(latest), dict(self.stats)
+        emitted: set[str] = set()
         if latest and self._export_is_cheaper(stream, list(latest.values())):
-            yield from self._export_delta(stream, latest)
-        for event in latest.values():
-            record = self._get(stream, event)
-            if record is not None:
+            for record in self._export_delta(stream, latest):
+                emitted.add(str(record.get("id")))
                 yield record
+        for event in latest.values():
+            pulled = self._get(stream, event)
+            if pulled is not None:
+                emitted.add(str(pulled.get("id")))
+                yield pulled
+        yield from self._recovered(stream, emitted)
         if touched:
             stream.logger.info(
                 "Stream '%s' (event mode): %d resource(s) touched, %d export read(s), "
@@ -148,6 +165,46 @@ class EventRun:
     def finish(self, stream: WelkinStream) -> None:
         """Move the stream's cursor to the head read at start (after its records)."""
         stream.stream_state[CURSOR_KEY] = self.head
+        self.audit.mark(stream.stream_state)
+
+    def _latest(self, stream: WelkinStream) -> dict[str, LogEvent]:
+        """Resource id -> its latest pending event; a patient of a failed delivery as one more."""
+        events = self.pending(stream)
+        if events:
+            stream.logger.info(
+                "Stream '%s' (event mode): %d event(s) after seq %d.",
+                stream.name, len(events), cursor_of(stream.stream_state),
+            )  # fmt: skip
+        latest = {event.source_id: event for event in events}  # many pings, one pull
+        if stream.name == "patients":
+            for pid, sent in self.audit.patients(stream.name).items():
+                latest.setdefault(pid, LogEvent(None, None, "PATIENT", "FAILED_DELIVERY", pid, None,
+                                                pid, seq=0, received_at=sent))  # fmt: skip
+        return latest
+
+    def _recovered(self, stream: WelkinStream, emitted: set[str]) -> Iterator[Record]:
+        """Records of the patients a failed delivery named (the export delta from its time)."""
+        patients = self.audit.patients(stream.name) if stream.name != "patients" else {}
+        if not patients:
+            return
+        if getattr(stream, "export_type", None) is None or (
+            stream.config.get("extraction_path") == "rest"
+        ):
+            stream.logger.warning("Failed deliveries of '%s' are left to the reconcile (no "
+                                  "export API).", stream.name)  # fmt: skip
+            return
+        since = min(patients.values()) - self.skew
+        self.stats["export_reads"] += 1
+        try:
+            pages = t.cast("Iterable[list[Record]]", stream.export_pages(Bound(since)))  # type: ignore[attr-defined]
+            for item in (surface_timestamps(item) for page in pages for item in page):
+                key = str(item.get("id"))
+                if str(item.get("patientId")) in patients and key not in emitted:
+                    emitted.add(key)
+                    yield item
+        except (WelkinExportForbidden, WelkinNotFound):
+            stream.logger.warning("Export API not available; failed deliveries of '%s' are "
+                                  "left to the reconcile.", stream.name)  # fmt: skip
 
     def _export_is_cheaper(self, stream: WelkinStream, events: list[LogEvent]) -> bool:
         if (
@@ -267,6 +324,13 @@ class PatientsStream(EventModeStream, streams.PatientsStream):
 class UsersStream(EventModeStream, streams.UsersStream):
     """Users touched by events."""
 
+    @property
+    @override
+    def emit_activate_version_messages(self) -> bool:
+        # A few touched users are not the whole table: activating their version would make
+        # target-postgres mark every other user deleted.
+        return False
+
 
 class EncountersStream(EventModeStream, streams.EncountersStream):
     """Encounters touched by events."""
@@ -289,6 +353,32 @@ class CdtStream(EventOrder, streams.CdtStream):
 cdt_stream_name = streams.cdt_stream_name
 
 
+def quiet_untouched(tap: TapWelkin) -> None:
+    """Deselect every stream no new event touched, so the run sends nothing for it: no SCHEMA
+    (a target has no table to check), no STATE of its own. An untouched stream's cursor still
+    moves to the head, carried by the next STATE another stream sends (or it stays, and its
+    events, none, are looked at again next run). A run that read the webhook audit keeps one
+    stream, so that a STATE carries the read's time.
+    """
+    run = tap.event_run
+    assert run is not None
+    touched_cdts = {e.source_name for e in run.events if e.entity == "CDT"}
+    all_cdts = bool(run.audit.patients("cdt_records"))  # an audit item names no CDT
+    carrier = run.audit.read_at is not None
+    for stream in tap.streams.values():
+        if isinstance(stream, WithoutEvents):
+            stream.selected = False
+        elif isinstance(stream, EventModeStream) and stream.selected:
+            if run.has_work(t.cast("WelkinStream", stream)) or carrier:
+                carrier = False
+                continue
+            for quiet in (stream, *stream.child_streams):
+                run.finish(t.cast("WelkinStream", quiet))
+                quiet.selected = False
+        elif isinstance(stream, CdtStream) and stream.cdt_name not in touched_cdts and not all_cdts:
+            stream.selected = False  # cdt_records moves its cursor with the others'
+
+
 def skips_formation(tap: TapWelkin) -> bool:
     """Whether discovery may skip the formation lookup: an event-mode sync (a catalog was given)
     with no new CDT event. The CDT streams then do not run, and their bookmarks stay as they were.
@@ -298,6 +388,7 @@ def skips_formation(tap: TapWelkin) -> bool:
 
 
 SETTINGS = (
+    event_audit.SETTING,
     th.Property(
         "event_log_url",
         th.StringType,

@@ -97,6 +97,7 @@ class TapWelkin(Tap):
         so it only warns here and :func:`welkin_client.config_check.check_config` decides.
         """
         self._check_settings = validate_config
+        self._syncing = False  # set by setup_mapper, which the SDK calls for a sync only
         super().__init__(validate_config=False, **kwargs)
         self.check_settings()
 
@@ -112,7 +113,15 @@ class TapWelkin(Tap):
     def setup_mapper(self) -> None:
         """Check the settings first: the SDK sets up maps from the catalog, i.e. discovers."""
         self.check_settings()
+        self._syncing = True
         super().setup_mapper()
+
+    @override
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """Load the input state; an event-mode sync then deselects what no new event touched."""
+        super().load_state(state)
+        if self._syncing and self.event_run is not None:
+            event_mode.quiet_untouched(self)
 
     @cached_property
     def welkin(self) -> WelkinClient:

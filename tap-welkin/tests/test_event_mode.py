@@ -6,7 +6,10 @@ end-to-end path through the real receiver is in tests/e2e/test_webhooks_e2e.py.
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
 import sqlite3
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,7 @@ import pytest
 import tap_welkin_testkit as kit
 from welkin_emulator.testing import EmulatorProcess
 
-# welkin_webhooks/eventlog.py SQLITE_SCHEMA: the contract between receiver and tap.
+# welkin_client/eventlog.py SQLITE_SCHEMA, written out: the contract between receiver and tap.
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS welkin_events (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -65,6 +68,7 @@ def log(tmp_path: Path) -> EventLog:
 def run(emu: EmulatorProcess, log: EventLog, catalog: dict[str, Any], state: dict[str, Any],
         **settings: Any) -> kit.TapRun:  # fmt: skip
     emu.reset_requests()
+    settings.setdefault("event_audit_interval", 0)  # the audit has its own test below
     config = kit.tap_config(emu, event_log_url=log.url, **settings)
     return kit.run_tap(config, catalog=catalog, state=state, name="event-mode")
 
@@ -94,8 +98,13 @@ def test_pulls_only_touched_resources_then_idles(
     assert set(cursors) >= {"patients", "cdt_records", "cdt_allergies"}
     assert set(cursors.values()) == {4}
 
+    # Only touched streams announce themselves: no SCHEMA for care data, Designer or users.
+    assert {m["stream"] for m in first.messages if m["type"] == "SCHEMA"} == {
+        "patients", "cdt_records", "cdt_allergies"}  # fmt: skip
+
     idle = run(own, log, catalog, first.state)
     assert idle.counts() == {}
+    assert not [m for m in idle.messages if m["type"] in {"SCHEMA", "ACTIVATE_VERSION"}]
     assert own.requests()["total"] == 0  # not even a token
     assert idle.state == first.state
 
@@ -103,6 +112,7 @@ def test_pulls_only_touched_resources_then_idles(
     log.add("PATIENT", "PATIENT_UPDATED", patient["id"], patient_id=patient["id"])
     third = run(own, log, catalog, idle.state)
     assert third.counts() == {"patients": 1}
+    assert {m["stream"] for m in third.messages if m["type"] == "SCHEMA"} == {"patients"}
     assert third.records["patients"][patient["id"]]["city"] == "Umea"
     assert "GET /{tenant}/{instance}/formations/{version}/cdts" not in own.requests()
     assert third.state["bookmarks"]["patients"]["event_seq"] == 5
@@ -146,6 +156,46 @@ def test_calendar_events_and_users_are_pulled_by_id(
     assert out.records["calendar_events"][event["id"]]["startDateTime"] == event["startDateTime"]
     assert out.records["users"][users[0]["id"]]["username"] == users[0]["username"]
     assert own.requests()["GET /{tenant}/admin/users/{userId}"] == 1
+    # One touched user is not the whole table: no version activated (targets would mark the
+    # other users deleted).
+    assert not [m for m in out.messages if m["type"] == "ACTIVATE_VERSION"]
+
+
+def test_failed_deliveries_in_the_webhook_audit_are_recovered(
+    own: EmulatorProcess, log: EventLog, catalog: dict[str, Any]
+) -> None:
+    api = kit.WelkinApi(own)
+    # Every delivery fails for good (Welkin's audit shows FAILED); the event log gets nothing.
+    own.set_webhooks([{"name": "wh-down", "url": "http://127.0.0.1:9/welkin/webhook"}],
+                     fail_rate=1.0, max_attempts=1)  # fmt: skip
+    try:
+        patient = api.call("POST", "patients", json={"firstName": "Lost", "lastName": "Ping"})
+        record = api.call("POST", f"patients/{patient['id']}/cdts/allergies",
+                          json={"allergy": "Ash"})  # fmt: skip
+        deadline = time.monotonic() + 30
+        while own.webhooks()["pending"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert own.webhooks()["stats"]["failed"] >= 2
+    finally:
+        own.set_webhooks([])
+    out = run(own, log, catalog, {}, event_audit_interval=300)
+    assert out.records["patients"][patient["id"]]["firstName"] == "Lost"
+    assert out.records["cdt_allergies"][record["id"]]["allergy"] == "Ash"
+    assert own.requests()["GET /{tenant}/admin/audit-webhook"] == 1
+    read_at = {b.get("webhook_audit_read_at") for b in out.state["bookmarks"].values()}
+    assert len(read_at - {None}) == 1
+    # Within the interval an idle run reads nothing, not even the audit.
+    again = run(own, log, catalog, out.state, event_audit_interval=300)
+    assert again.counts() == {} and own.requests()["total"] == 0
+    # Past it (the last read 10 minutes ago), the audit is read again, from that read on.
+    stale = copy.deepcopy(out.state)
+    ago = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=10)
+    for bookmark in stale["bookmarks"].values():
+        if "webhook_audit_read_at" in bookmark:
+            bookmark["webhook_audit_read_at"] = ago.isoformat()
+    later = run(own, log, catalog, stale, event_audit_interval=300)
+    assert own.requests()["GET /{tenant}/admin/audit-webhook"] == 1
+    assert patient["id"] in later.records["patients"]
 
 
 def test_deleted_resource_is_skipped_and_unknown_ids_do_not_fail(
@@ -191,12 +241,13 @@ def test_missing_event_log_is_one_clear_line(
 def test_ids_go_into_paths_only_as_plain_segments() -> None:
     import datetime as dt
 
-    from tap_welkin.event_log import LogEvent
     from tap_welkin.event_mode import resource_path
+    from welkin_client.eventlog import LogEvent
 
     def event(entity: str, sid: str, name: str | None = None) -> LogEvent:
         now = dt.datetime.now(dt.timezone.utc)
-        return LogEvent(1, now, "demo", "sandbox", entity, f"{entity}_UPDATED", sid, name, "p-1")
+        return LogEvent("demo", "sandbox", entity, f"{entity}_UPDATED", sid, name, "p-1", seq=1,
+                        received_at=now)  # fmt: skip
 
     assert resource_path(event("CDT", "r-1", "allergies")) == (
         "patients/p-1/cdts/allergies/r-1",

@@ -32,6 +32,7 @@ PROD = "test_prod_environment_commands"
 EMULATOR = "test_emulator_commands"
 CONFIG_SET = "test_config_set_keeps_the_secret_out_of_meltano_yml"
 ORCHESTRATION = "test_orchestration.py"
+FOLLOW = "test_webhooks_e2e.py::test_follow_runs_the_event_job_on_pings_with_the_dumped_catalog"
 COVERAGE: dict[str, str] = {
     "make demo": DEMO,
     "meltano run tap-welkin target-duckdb": DEMO,
@@ -66,9 +67,11 @@ COVERAGE: dict[str, str] = {
     "meltano invoke welkin-webhooks:serve": (
         "test_webhooks_e2e.py::test_receiver_from_meltano_with_the_secret_set_in_env_file"
     ),
-    "while sleep 5; do meltano run --force welkin-events-to-duckdb; done": (
-        "not run: an endless loop; test_webhooks_e2e.py runs its body after a killed run"
-    ),
+    # (the test dumps the catalog into a temporary file)
+    "meltano invoke --dump=catalog tap-welkin-events > .state/tap-welkin-events.catalog.json": FOLLOW,
+    "TAP_WELKIN_EVENTS__CATALOG=.state/tap-welkin-events.catalog.json "
+    "meltano invoke welkin-webhooks:follow": FOLLOW,
+    "meltano run --force welkin-events-to-duckdb": FOLLOW,
     # Running at scale: the Dagster job, the shared state and the shared budget.
     "make orchestration": "not run here: `make test` builds it before any end-to-end test",
     "../.venv-dagster/bin/dagster job execute -m welkin_dagster.definitions -j welkin_sync": (

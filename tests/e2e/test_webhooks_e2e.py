@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -138,6 +139,83 @@ def test_writes_reach_duckdb_through_the_event_job(
         # run itself sends nothing.
         assert idle["total"] <= 2, idle
         assert not any("/patients/" in key or "/export/" in key for key in idle), idle
+
+
+@pytest.mark.timeout(600)
+def test_a_lost_ping_arrives_through_the_webhook_audit_without_a_reconcile(
+    meltano: Meltano, seeded_emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    warehouse = meltano.workdir / "warehouse.duckdb"
+    with ReceiverProcess(tmp_path / "events.db", secret=SECRET) as receiver:
+        env = {**emulator_env("TAP_WELKIN", seeded_emulator.url),
+               "TAP_WELKIN_EVENTS_EVENT_LOG_URL": f"sqlite:///{receiver.event_log}"}  # fmt: skip
+        # Every delivery fails for good: Welkin's audit shows them FAILED, the log gets nothing.
+        seeded_emulator.set_webhooks([hook(receiver)], fail_rate=1.0, max_attempts=1)
+        writer = Writer(seeded_emulator)
+        pid = writer.patient("Lost")
+        allergy = writer.allergy(pid, "Elm")
+        settled(seeded_emulator)
+        assert seeded_emulator.webhooks()["stats"]["failed"] >= 2
+        with sqlite3.connect(receiver.event_log) as conn:
+            assert conn.execute("SELECT COUNT(*) FROM welkin_events").fetchone()[0] == 0
+        meltano.run("run", "welkin-events-to-duckdb", extra_env=env)  # the event job only
+    assert dict(table(warehouse, "patients", 'id, "firstName"')) == {pid: "Lost"}
+    assert [r[0] for r in table(warehouse, "cdt_allergies")] == [allergy]
+    state = meltano.run("state", "get", "dev:tap-welkin-events-to-target-duckdb").stdout
+    assert '"webhook_audit_read_at"' in state
+
+
+def wait_for_line(log: Path, pattern: str, timeout: float = 300) -> re.Match[str]:
+    """The first match of ``pattern`` in the growing ``log`` (a hang guard, not a timing check)."""
+    deadline = time.monotonic() + timeout
+    while (found := re.search(pattern, log.read_text())) is None:
+        assert time.monotonic() < deadline, f"no {pattern!r} in {log.name}"
+        time.sleep(0.2)
+    return found
+
+
+@pytest.mark.timeout(900)
+def test_follow_runs_the_event_job_on_pings_with_the_dumped_catalog(
+    meltano: Meltano, seeded_emulator: EmulatorProcess, tmp_path: Path
+) -> None:
+    warehouse = meltano.workdir / "warehouse.duckdb"
+    catalog = tmp_path / "tap-welkin-events.catalog.json"
+    with ReceiverProcess(tmp_path / "events.db", secret=SECRET) as receiver:
+        log_url = f"sqlite:///{receiver.event_log}"
+        env = {**emulator_env("TAP_WELKIN", seeded_emulator.url),
+               "TAP_WELKIN_EVENTS_EVENT_LOG_URL": log_url, "WELKIN_WEBHOOKS_EVENT_LOG": log_url}  # fmt: skip
+        # README: meltano invoke --dump=catalog tap-welkin-events > <catalog file>
+        dumped = meltano.run("invoke", "--dump=catalog", "tap-welkin-events", extra_env=env)
+        catalog.write_text(dumped.stdout)
+        seeded_emulator.set_webhooks([hook(receiver)])
+        seeded_emulator.reset_requests()
+        # README: TAP_WELKIN_EVENTS__CATALOG=<catalog file> meltano invoke welkin-webhooks:follow
+        full = {**os.environ, **meltano.env, **env, "TAP_WELKIN_EVENTS__CATALOG": str(catalog)}
+        full["PATH"] = f"{MELTANO.parent}:{full['PATH']}"
+        out = meltano.log_dir / f"meltano-{meltano.workdir.name}-follow.log"
+        with out.open("w") as stderr:
+            follow = subprocess.Popen([str(MELTANO), "invoke", "welkin-webhooks:follow"],
+                                      cwd=ROOT, env=full, stdout=subprocess.DEVNULL, stderr=stderr,
+                                      start_new_session=True)  # fmt: skip
+        try:
+            wait_for_line(out, r"run 1: exit 0")  # the run at start: nothing to do
+            writer = Writer(seeded_emulator)
+            pid = writer.patient("Followed")
+            allergy = writer.allergy(pid, "Birch")
+            settled(seeded_emulator)
+            with sqlite3.connect(receiver.event_log) as conn:
+                head = conn.execute("SELECT MAX(seq) FROM welkin_events").fetchone()[0]
+            # No timer: a run starts because the pings landed, and ends with every row loaded.
+            run = wait_for_line(out, rf"run (\d+): started \(event log at seq {head}\)")
+            wait_for_line(out, rf"run {run.group(1)}: exit 0")
+        finally:
+            os.killpg(follow.pid, signal.SIGTERM)
+            follow.wait(60)
+    # The dumped catalog: Meltano starts no discovery (a tap process, a token, the formation).
+    assert "Using custom catalog" in out.read_text()
+    assert "Running catalog discovery" not in out.read_text()
+    assert dict(table(warehouse, "patients", 'id, "firstName"')) == {pid: "Followed"}
+    assert [r[0] for r in table(warehouse, "cdt_allergies")] == [allergy]
 
 
 def killed_run(meltano: Meltano, env: dict[str, str], after: float) -> None:

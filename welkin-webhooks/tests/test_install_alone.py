@@ -31,3 +31,9 @@ def test_installs_alone_from_a_git_subdirectory(tmp_path: Path) -> None:
                                capture_output=True, text=True, check=False,
                                env={"PATH": "/usr/bin:/bin"})  # fmt: skip
     assert no_secret.returncode == 2 and "WELKIN_WEBHOOKS_SECRET" in no_secret.stderr
+    # The event log's one definition travels inside the wheel (welkin_client.eventlog), without
+    # the HTTP client's dependencies.
+    code = "import welkin_client.eventlog, importlib.util as u; print(u.find_spec('singer_sdk'))"
+    found = subprocess.run([str(venv / "bin" / "python"), "-c", code], capture_output=True,
+                           text=True, check=True)  # fmt: skip
+    assert found.stdout.strip() == "None"

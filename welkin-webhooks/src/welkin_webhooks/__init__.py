@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from welkin_client.eventlog import Event, open_event_log
+
 from .app import build_app, parse_event
-from .eventlog import Event, open_event_log
 
 __all__ = ["Event", "build_app", "open_event_log", "parse_event"]

@@ -7,8 +7,8 @@
   ``patientId``, ``tenantName``, ``instanceName``, ``sourceName``, ``url``. Anything else gets 400
   and is counted; nothing of it is stored. Welkin's test ping (``eventEntity`` ``EVENT_ENTITY``)
   gets 200 and is not stored.
-* Storage: the event log (``eventlog``) commits before the 200, so a ping Welkin saw delivered
-  survives a crash. A failure to store answers 500: Welkin retries the delivery.
+* Storage: the event log (``welkin_client.eventlog``) commits before the 200, so a ping Welkin
+  saw delivered survives a crash. A failure to store answers 500: Welkin retries the delivery.
 * ``GET /health`` (no auth): ``{"status": "ok"}`` and the counters (accepted, malformed,
   unauthorized, test, failed).
 """
@@ -30,8 +30,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-
-from .eventlog import Event, EventLog
+from welkin_client.eventlog import Event, EventLog
 
 log = logging.getLogger("welkin_webhooks")
 

@@ -1,4 +1,5 @@
-"""``welkin-webhooks serve``: run the receiver under uvicorn.
+"""``welkin-webhooks serve``: run the receiver under uvicorn; ``welkin-webhooks follow -- CMD``:
+run the event job whenever pings arrive (see ``follow``).
 
 The secret comes from ``$WELKIN_WEBHOOKS_SECRET`` only (a command line is visible to every user
 of the machine); the event log from ``--event-log`` or ``$WELKIN_WEBHOOKS_EVENT_LOG``.
@@ -17,9 +18,10 @@ import time
 from collections.abc import Sequence
 
 import uvicorn
+from welkin_client.eventlog import open_event_log
 
 from .app import build_app
-from .eventlog import open_event_log
+from .follow import follow
 
 SECRET_ENV = "WELKIN_WEBHOOKS_SECRET"  # noqa: S105 - a variable name
 DEFAULT_LOG = "sqlite:///.state/welkin-events.db"
@@ -48,6 +50,16 @@ def _parser() -> argparse.ArgumentParser:
         help="name of the header Welkin sends the secret in (the webhook's custom header)",
     )
     s.add_argument("--verbose", action="store_true", help="log every stored event's seq and type")
+    f = sub.add_parser(
+        "follow", help="run a command (the event job) whenever new pings are in the event log"
+    )
+    f.add_argument("--event-log", default=os.environ.get("WELKIN_WEBHOOKS_EVENT_LOG", DEFAULT_LOG))
+    f.add_argument("--poll", type=float, default=0.5, help="seconds between looks at the log")
+    f.add_argument(
+        "--every", type=float, default=300.0,
+        help="seconds after which the command runs even without new pings (audit recovery)",
+    )  # fmt: skip
+    f.add_argument("argv", metavar="command", nargs=argparse.REMAINDER, help="-- then the command")
     return p
 
 
@@ -67,14 +79,33 @@ def die_with_parent() -> None:
     threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
+def _follow(args: argparse.Namespace) -> int:
+    command = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    if not command:
+        print("welkin-webhooks follow: give the command after --.", file=sys.stderr)
+        return 2
+    try:
+        event_log = open_event_log(args.event_log)
+    except Exception as exc:
+        print(f"welkin-webhooks: cannot open the event log: {type(exc).__name__}", file=sys.stderr)
+        return 2
+    die_with_parent()
+    try:
+        return follow(command, event_log.head, poll=args.poll, every=args.every)
+    finally:
+        event_log.close()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``welkin-webhooks`` console script."""
     args = _parser().parse_args(argv)
     logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
+        level=logging.DEBUG if getattr(args, "verbose", False) else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    if args.command == "follow":
+        return _follow(args)
     secret = os.environ.get(SECRET_ENV, "")
     if not secret:
         print(f"welkin-webhooks: set ${SECRET_ENV} (the webhook's header value).", file=sys.stderr)
