@@ -158,15 +158,33 @@ class Pipeline:
                 "span": writes / RATE}  # fmt: skip
 
 
+#: The request table's rows: (touched resources, what they are).
+COST_ROWS = [(0, "patients"), (1, "patients"), (5, "patients"), (20, "patients"),
+             (100, "patients"), (1, "allergy records + 1 patient"),
+             (20, "allergy records + 1 patient")]  # fmt: skip
+
+
+def touch(session: requests.Session, emu: EmulatorProcess, count: int, kind: str) -> None:
+    """Create ``count`` patients, or allergy records of one new patient."""
+    if kind == "patients":  # else allergy records of one new patient
+        for _ in range(count):
+            session.post(f"{emu.api_url}/patients", json={"firstName": "c", "lastName": "c"},
+                         timeout=30)  # fmt: skip
+        return
+    pid = session.post(f"{emu.api_url}/patients", json={"firstName": "a", "lastName": "a"},
+                       timeout=30).json()["id"]  # fmt: skip
+    for i in range(count):
+        session.post(f"{emu.api_url}/patients/{pid}/cdts/allergies", json={"allergy": f"a{i}"},
+                     timeout=30)  # fmt: skip
+
+
 def request_costs(emu: EmulatorProcess, files: dict[str, Path]) -> list[list[t.Any]]:
-    """Requests of one event run (the tap alone) per number of touched patients."""
+    """Requests of one event run (the tap alone) per number of touched resources."""
     session = requests.Session()
     session.headers["Authorization"] = f"Bearer {emu.token()}"
     rows = []
-    for touched in (0, 1, 5, 20, 100):
-        for _ in range(touched):
-            session.post(f"{emu.api_url}/patients", json={"firstName": "c", "lastName": "c"},
-                         timeout=30)  # fmt: skip
+    for touched, kind in COST_ROWS:
+        touch(session, emu, touched, kind)
         time.sleep(1.0)  # deliveries land
         emu.reset_requests()
         out = subprocess.run(
@@ -178,12 +196,14 @@ def request_costs(emu: EmulatorProcess, files: dict[str, Path]) -> list[list[t.A
         states = [m["value"] for m in messages if m["type"] == "STATE"]
         if states:
             files["state"].write_text(json.dumps(states[-1]))
-        records = sum(1 for m in messages if m["type"] == "RECORD")
+        records = sum(1 for m in messages if m["type"] == "RECORD" and m["stream"] != "cdt_records")
         counts = emu.requests()
         export = sum(v for k, v in counts.items() if "/export/" in k)
-        by_id = counts.get("GET /{tenant}/{instance}/patients/{patientId}", 0)
+        by_id = sum(v for k, v in counts.items() if k.startswith("GET") and k.endswith("Id}"))
+        formation = sum(v for k, v in counts.items() if "/formations/" in k)
         token = counts.get(common.TOKEN_ROUTE, 0)
-        rows.append([touched, records, counts["total"], token, by_id, export])
+        rows.append([f"{touched} {kind}", records, counts["total"], token, formation, by_id,
+                     export])  # fmt: skip
     return rows
 
 
@@ -251,7 +271,8 @@ def summarise(
         ["loop", "writes", "seen", "p50 s", "p95 s", "max s", "runs", "load avg"], rows
     )
     table2 = common.markdown_table(
-        ["touched patients", "records", "requests", "token", "GET by id", "export pages"], costs
+        ["touched", "records", "requests", "token", "formation", "GET by id", "export pages"],
+        costs,
     )
     follow, before = (percentile(loop["latencies"], 0.95) for loop in loops)
     return BenchResult(

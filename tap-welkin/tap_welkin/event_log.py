@@ -1,4 +1,5 @@
-"""The event log for the tap: welkin_client's one reader, its errors as settings errors.
+"""The event log for the tap: its settings, and welkin_client's one reader with its errors as
+settings errors.
 
 The table and its queries live in ``welkin_client.eventlog`` (shared with welkin-webhooks,
 which writes it). SQLite is opened read-only; PostgreSQL needs ``pip install
@@ -7,8 +8,11 @@ which writes it). SQLite is opened read-only; PostgreSQL needs ``pip install
 
 from __future__ import annotations
 
+from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from welkin_client.eventlog import EventLogError, EventLogReader
+
+from tap_welkin import event_audit
 
 
 class EventLogSettingError(ConfigValidationError):
@@ -25,3 +29,27 @@ def open_reader(url: str) -> EventLogReader:
         return EventLogReader(url, postgres_hint="pip install 'tap-welkin[events-postgres]'")
     except EventLogError as exc:
         raise EventLogSettingError(f"event_log_url: {exc}") from None
+
+
+SETTINGS = (
+    event_audit.SETTING,
+    th.Property(
+        "event_log_url",
+        th.StringType,
+        secret=True,  # a PostgreSQL URL carries its password
+        title="Event log URL",
+        description=(
+            "Event mode: read the welkin-webhooks event log (`sqlite:///path` or "
+            "`postgresql://…`) and pull only the resources its events touched."
+        ),
+    ),
+    th.Property(
+        "event_clock_skew",
+        th.IntegerType,
+        default=60,
+        title="Event clock skew",
+        description=(
+            "Event mode: seconds an export delta starts before the oldest event's receipt."
+        ),
+    ),
+)

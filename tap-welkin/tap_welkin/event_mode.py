@@ -29,11 +29,10 @@ import sys
 import typing as t
 from functools import cached_property
 
-from singer_sdk import typing as th
 from welkin_client.errors import WelkinExportForbidden, WelkinNotFound
 from welkin_client.eventlog import LogEvent
 
-from tap_welkin import event_audit, streams
+from tap_welkin import streams
 from tap_welkin.bookmarks import Bound
 from tap_welkin.event_audit import AuditRecovery
 from tap_welkin.event_log import open_reader
@@ -385,27 +384,3 @@ def skips_formation(tap: TapWelkin) -> bool:
     """
     run = tap.event_run
     return run is not None and tap.input_catalog is not None and not run.touches("CDT")
-
-
-SETTINGS = (
-    event_audit.SETTING,
-    th.Property(
-        "event_log_url",
-        th.StringType,
-        secret=True,  # a PostgreSQL URL carries its password
-        title="Event log URL",
-        description=(
-            "Event mode: read the welkin-webhooks event log (`sqlite:///path` or "
-            "`postgresql://…`) and pull only the resources its events touched."
-        ),
-    ),
-    th.Property(
-        "event_clock_skew",
-        th.IntegerType,
-        default=60,
-        title="Event clock skew",
-        description=(
-            "Event mode: seconds an export delta starts before the oldest event's receipt."
-        ),
-    ),
-)

@@ -15,7 +15,7 @@ from welkin_client.config_check import check_config
 from welkin_client.http import WelkinClient
 from welkin_client.settings import connection_problems
 
-from tap_welkin import event_mode, progress, sdk_compat, streams
+from tap_welkin import event_log, event_mode, progress, sdk_compat, streams
 from tap_welkin.auth import WelkinAuthenticator, build_authenticator
 from tap_welkin.bookmarks import parse_lookback
 from tap_welkin.extraction import FeedStream
@@ -87,7 +87,7 @@ class TapWelkin(Tap):
             title="CDTs",
             description="Machine names of the CDTs to discover (default: every CDT).",
         ),
-        *event_mode.SETTINGS,
+        *event_log.SETTINGS,
     ).to_dict()
 
     def __init__(self, *, validate_config: bool = True, **kwargs: t.Any) -> None:

@@ -197,6 +197,18 @@ def test_failed_deliveries_in_the_webhook_audit_are_recovered(
     assert own.requests()["GET /{tenant}/admin/audit-webhook"] == 1
     assert patient["id"] in later.records["patients"]
 
+    # An API client that may not read the audit: one warning, the run goes on.
+    own.script_faults(
+        [{"action": "error", "status": 403, "route": "/{tenant}/admin/audit-webhook"}]
+    )
+    try:
+        denied = run(own, log, catalog, stale, event_audit_interval=300)
+    finally:
+        own.clear_faults()
+        own.set_faults(token_limit=0)
+    assert denied.returncode == 0 and denied.counts() == {}
+    assert "Webhook audit not readable by this API client" in denied.stderr
+
 
 def test_deleted_resource_is_skipped_and_unknown_ids_do_not_fail(
     own: EmulatorProcess, log: EventLog, catalog: dict[str, Any]

@@ -212,6 +212,7 @@ class WebhookDispatcher:
         self.recorder = recorder
         self.stats = {"delivered": 0, "failed": 0, "duplicated": 0, "queued": 0}
         self._queue: list[_Attempt] = []
+        self._delivering = 0  # popped from the queue, delivery (and any retry push) not done
         self._seq = itertools.count()
         self._cond = threading.Condition()
         self._rng = random.Random()  # noqa: S311 - fault injection, not security
@@ -230,9 +231,9 @@ class WebhookDispatcher:
         self._ensure_thread()
 
     def pending(self) -> int:
-        """Attempts waiting (due now or scheduled for a retry)."""
+        """Attempts waiting (due now or scheduled for a retry) or being delivered."""
         with self._cond:
-            return len(self._queue)
+            return len(self._queue) + self._delivering
 
     def set_faults(self, data: Mapping[str, Any]) -> None:
         """Update the fault switches (``seed`` reseeds the dice)."""
@@ -267,6 +268,7 @@ class WebhookDispatcher:
                 if self._queue:
                     wait = self._queue[0].due - time.monotonic()
                     if wait <= 0:
+                        self._delivering += 1
                         return heapq.heappop(self._queue)
                     self._cond.wait(wait)
                 else:
@@ -279,6 +281,9 @@ class WebhookDispatcher:
                 self._deliver(item)
             except Exception as exc:  # never let one bad delivery stop the worker
                 log.error("webhook delivery failed: %s", type(exc).__name__)
+            finally:
+                with self._cond:
+                    self._delivering -= 1
 
     def _deliver(self, item: _Attempt) -> None:
         with self._cond:
