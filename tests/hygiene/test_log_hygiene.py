@@ -1,16 +1,19 @@
 """The whole suite's logs contain no secret, no token and no seeded patient value.
 
 Runs last (see the root conftest). Every emulator database the suite created is
-still under pytest's session temp folder; the patient values in them, the sample
-CSV values and every secret the suite configured are searched for in every log
-line the suite produced: in-process logging and the stderr of every process the
-tests started (``build/test-logs``).
+still under pytest's session temp folder, or under ``WELKIN_TEST_TMP`` when the rest of
+the suite ran in a pytest of its own (`make test` runs it on xdist workers with that
+folder as ``--basetemp``). The patient values in them, the sample CSV values and every
+secret the suite configured are searched for in every log line the suite produced:
+in-process logging and the stderr of every process the tests started
+(``build/test-logs``, every worker's folder in it).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import sqlite3
 from collections import defaultdict
@@ -101,6 +104,16 @@ def _collect_secrets(base: Path) -> set[str]:
     return {s for s in secrets if len(s) >= 6}
 
 
+@pytest.fixture(autouse=True)
+def _after_every_other_test() -> None:
+    """An xdist worker cannot know whether the others are done: refuse to run on one."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        pytest.fail(
+            "run tests/hygiene after the rest of the suite, in a pytest without -n "
+            "(`make test` does: the rest with --ignore=tests/hygiene, then this folder)"
+        )
+
+
 def _log_files() -> list[Path]:
     return [p for p in LOG_DIR.rglob("*") if p.is_file()]
 
@@ -118,7 +131,7 @@ def test_the_scanner_finds_what_it_looks_for() -> None:
 def test_suite_logs_hold_no_secret_token_or_patient_value(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    base = tmp_path_factory.getbasetemp()
+    base = Path(os.environ.get("WELKIN_TEST_TMP") or tmp_path_factory.getbasetemp())
     files = _log_files()
     assert len(files) >= 5, f"expected the suite's logs under {LOG_DIR}, found {len(files)} files"
     phi = _collect_phi(base)
