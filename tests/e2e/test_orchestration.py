@@ -104,7 +104,8 @@ def kill_mid_run(worker: str, after: float, killed: list[int], stop: threading.E
         time.sleep(0.05)
 
 
-@pytest.mark.timeout(1200)
+@pytest.mark.alone  # four workers under one budget, and they must overlap: a busy CPU beside
+@pytest.mark.timeout(1200)  # them (another test on a parallel worker) bends both
 def test_dagster_job_fans_out_under_one_budget_and_retries_a_killed_worker(
     tmp_path: Path, pg: PostgresServer, emulator: EmulatorProcess, test_log_dir: Path
 ) -> None:
