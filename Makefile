@@ -57,10 +57,17 @@ format: venv
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
+# Two xdist workers, a test file each at a time (its module fixtures are set up once), files
+# in collection order (the end-to-end ones first: the longest go first). Then the tests
+# marked `alone`, one at a time: the timing-sensitive ones, and the log hygiene scan last,
+# which must see every worker's logs and emulator databases (hence one --basetemp).
+PYTEST_PARALLEL ?= -n 2 --dist loadfile --no-loadscope-reorder
+
 test: lint meltano orchestration
 	$(BIN)/mypy --python-executable $(DAGSTER_VENV)/bin/python orchestration/welkin_dagster
-	rm -rf build/test-logs
-	$(BIN)/python -m pytest -q
+	rm -rf build/test-logs build/test-tmp
+	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) --basetemp=build/test-tmp -m "not alone"
+	WELKIN_TEST_TMP=build/test-tmp $(BIN)/python -m pytest -q -m alone
 
 demo: venv meltano
 	PATH=$(CURDIR)/$(MELTANO_VENV)/bin:$$PATH $(BIN)/python scripts/demo.py

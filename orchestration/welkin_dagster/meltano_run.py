@@ -33,20 +33,25 @@ def select_env_var(extractor: str) -> str:
     return extractor.upper().replace("-", "_") + "__SELECT"
 
 
-def private_sys_dir(plan: Plan, worker: Worker) -> Path:
-    """A ``.meltano`` of the worker's own: its own ``run`` folder, the project's plugins.
+def linked_sys_dir(project_dir: Path, own: Path) -> Path:
+    """``own`` as a ``.meltano`` (``MELTANO_SYS_DIR_ROOT``): its own ``run`` folder and logs.
 
     Everything else in the project's ``.meltano`` (plugin virtualenvs, a SQLite system
-    database when no shared one is configured) is linked, not copied.
+    database when no shared one is configured) is linked, not copied. The end-to-end tests
+    give each test one, so tests on parallel workers never share Meltano's scratch either.
     """
-    shared = plan.project_dir / ".meltano"
-    own = shared / "workers" / worker.name
+    shared = project_dir / ".meltano"
     own.mkdir(parents=True, exist_ok=True)
     for entry in shared.iterdir() if shared.exists() else ():
         link = own / entry.name
         if entry.name not in _PRIVATE and not link.exists():
             link.symlink_to(entry)
     return own
+
+
+def private_sys_dir(plan: Plan, worker: Worker) -> Path:
+    """A ``.meltano`` of the worker's own (see :func:`linked_sys_dir`)."""
+    return linked_sys_dir(plan.project_dir, plan.project_dir / ".meltano" / "workers" / worker.name)
 
 
 def command(plan: Plan, worker: Worker) -> list[str]:

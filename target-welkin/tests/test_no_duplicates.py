@@ -254,8 +254,10 @@ def test_records_waiting_for_a_late_parent_keep_their_order(emu, config, key, si
 
 
 def test_token_expiring_mid_run_costs_nothing(emu, config, key, singer, welkin):
-    # One-second tokens and slow responses: the token runs out several times during the run.
-    emu.set_faults(token_lifetime=1, latency_ms=20)
+    # One-second tokens and slow responses: the token runs out during the run. 60 creates at
+    # 100 ms each on the target's 4 writers take 1.5 s at the least, however fast the machine
+    # (at 20 ms, a quiet machine finished in 0.7 s, within the first token).
+    emu.set_faults(token_lifetime=1, latency_ms=100)
     run = run_target(config, singer.stream("patients", patients(key, 60), PATIENT_SCHEMA))
     counts = emu.requests()
     assert run.summary["patients"]["created"] == 60

@@ -6,7 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pipeline_kit import MELTANO, Meltano
+from pipeline_kit import MELTANO, ROOT, Meltano
+from welkin_dagster.meltano_run import linked_sys_dir
 from welkin_emulator.testing import EmulatorProcess, seed_database
 
 SEED_PATIENTS = 120
@@ -14,11 +15,16 @@ SEED_PATIENTS = 120
 
 @pytest.fixture
 def meltano(tmp_path: Path, test_log_dir: Path) -> Meltano:
-    """A Meltano runner whose state, outputs and target state live in ``tmp_path``."""
+    """A Meltano runner whose state, outputs, target state and scratch live in ``tmp_path``.
+
+    Meltano's scratch (``.meltano/run``: config, catalog, state.json per plugin name) is the
+    test's own, so tests on parallel xdist workers never read each other's.
+    """
     if not MELTANO.exists():
         pytest.fail("Meltano is not installed: run `make meltano` (make test does)")
     env = {
         "MELTANO_ENVIRONMENT": "dev",
+        "MELTANO_SYS_DIR_ROOT": str(linked_sys_dir(ROOT, tmp_path / ".meltano")),
         "MELTANO_DATABASE_URI": f"sqlite:///{tmp_path / 'meltano.db'}",
         "MELTANO_SEND_ANONYMOUS_USAGE_STATS": "false",
         "TARGET_DUCKDB_PATH": str(tmp_path / "warehouse.duckdb"),

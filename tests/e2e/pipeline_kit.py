@@ -66,12 +66,20 @@ def emulator_env(prefix: str, url: str) -> dict[str, str]:
 
 def duckdb_query(path: Path, sql: str) -> list[tuple[object, ...]]:
     """Run ``sql`` on a DuckDB file with target-duckdb's own duckdb (1.1.3)."""
+    return duckdb_queries(path, [sql])[0]
+
+
+def duckdb_queries(path: Path, sqls: list[str]) -> list[list[tuple[object, ...]]]:
+    """Run each of ``sqls`` on a DuckDB file, in one process (one per query costs seconds)."""
     code = (
         "import duckdb, json, sys\n"
         "c = duckdb.connect(sys.argv[1], read_only=True)\n"
-        "print(json.dumps(c.sql(sys.argv[2]).fetchall(), default=str))\n"
+        "print(json.dumps([c.sql(q).fetchall() for q in sys.argv[2:]], default=str))\n"
     )
     out = subprocess.run(
-        [str(DUCKDB_PYTHON), "-c", code, str(path), sql], capture_output=True, text=True, check=True
+        [str(DUCKDB_PYTHON), "-c", code, str(path), *sqls],
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout
-    return [tuple(row) for row in json.loads(out)]
+    return [[tuple(row) for row in rows] for rows in json.loads(out)]

@@ -7,6 +7,7 @@ server runs as the ``postgres`` system user that Debian's package creates.
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import os
 import shutil
@@ -32,12 +33,16 @@ def ensure_postgres_installed() -> Path:
         return found
     if os.geteuid() != 0:
         raise RuntimeError("PostgreSQL server binaries are missing and apt-get needs root")
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, capture_output=True)
-    subprocess.run(
-        ["apt-get", "install", "-y", "-qq", "postgresql"], check=True, env=env, capture_output=True
-    )
-    found = _bin_dir()
+    # Tests on parallel xdist workers may get here together: one installs, the others wait.
+    with open(Path(tempfile.gettempdir()) / "welkin-tests-apt.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        found = _bin_dir()
+        if found is None:
+            env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+            subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, capture_output=True)
+            install = ["apt-get", "install", "-y", "-qq", "postgresql"]
+            subprocess.run(install, check=True, env=env, capture_output=True)
+            found = _bin_dir()
     if found is None:
         raise RuntimeError("apt-get installed postgresql but no server binary was found")
     return found

@@ -118,7 +118,8 @@ def dagster_job(name: str, env: dict[str, str], log: Path) -> int:
     return run.returncode
 
 
-@pytest.mark.timeout(1200)
+@pytest.mark.alone  # four workers under one budget, and they must overlap: a busy CPU beside
+@pytest.mark.timeout(1200)  # them (another test on a parallel worker) bends both
 def test_dagster_job_fans_out_under_one_budget_and_retries_a_killed_worker(
     tmp_path: Path, pg: PostgresServer, emulator: EmulatorProcess, test_log_dir: Path
 ) -> None:

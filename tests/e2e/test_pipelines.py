@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
-from pipeline_kit import Meltano, duckdb_query, emulator_env
+from pipeline_kit import Meltano, duckdb_queries, duckdb_query, emulator_env
 from postgres import postgres_server
 from welkin_emulator.testing import EmulatorProcess
 from welkin_facts import (
@@ -26,7 +27,13 @@ def duckdb_counts(path: Path) -> dict[str, int]:
     tables = duckdb_query(
         path, "select table_name from information_schema.tables where table_schema = 'welkin'"
     )
-    return {t: duckdb_query(path, f'select count(*) from welkin."{t}"')[0][0] for (t,) in tables}
+    return per_table(path, [str(t) for (t,) in tables], 'select count(*) from welkin."{table}"')
+
+
+def per_table(path: Path, tables: list[str], sql: str) -> dict[str, Any]:
+    """``sql`` (``{table}`` in it) run on each of ``tables``: its single value per table."""
+    found = duckdb_queries(path, [sql.format(table=table) for table in tables])
+    return {table: rows[0][0] for table, rows in zip(tables, found, strict=True)}
 
 
 def test_welkin_to_duckdb_loads_everything_then_only_changes(
@@ -67,21 +74,19 @@ def test_welkin_to_duckdb_loads_everything_then_only_changes(
                 json={"reaction_symptom": "Changed"},
             )
     # Run 1's last batch, across every table (tables load one after another).
-    batched_before = max(
-        duckdb_query(warehouse, f'select max(_sdc_batched_at) from welkin."{table}"')[0][0]
-        for table in expected
+    last_batches = per_table(
+        warehouse, list(expected), 'select max(_sdc_batched_at) from welkin."{table}"'
     )
+    batched_before = max(str(at) for at in last_batches.values())
 
     meltano.run("run", "tap-welkin", "target-duckdb", extra_env=env)
     after = duckdb_counts(warehouse)
     assert after == {**loaded, "patients": loaded["patients"] + 1}
-    new_rows = {
-        table: duckdb_query(
-            warehouse,
-            f"select count(*) from welkin.\"{table}\" where _sdc_batched_at > '{batched_before}'",
-        )[0][0]
-        for table in expected
-    }
+    new_rows = per_table(
+        warehouse,
+        list(expected),
+        f"select count(*) from welkin.\"{{table}}\" where _sdc_batched_at > '{batched_before}'",
+    )
     # users is full-table (Welkin does not reliably bump a user's updatedAt), and so is the
     # Designer configuration: all of it again. Every other stream: only what changed.
     full_table = {"users", "work_hours", "encounter_disposition_definition", *DESIGNER_STREAMS}

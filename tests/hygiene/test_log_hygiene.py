@@ -1,16 +1,19 @@
 """The whole suite's logs contain no secret, no token and no seeded patient value.
 
 Runs last (see the root conftest). Every emulator database the suite created is
-still under pytest's session temp folder; the patient values in them, the sample
-CSV values and every secret the suite configured are searched for in every log
-line the suite produced: in-process logging and the stderr of every process the
-tests started (``build/test-logs``).
+still under pytest's session temp folder, and under ``WELKIN_TEST_TMP`` when most of the
+suite ran in an earlier pytest (`make test` runs it on xdist workers with that folder as
+``--basetemp``, then the tests marked ``alone``, these last). The patient values in them, the sample CSV values and every
+secret the suite configured are searched for in every log line the suite produced:
+in-process logging and the stderr of every process the tests started
+(``build/test-logs``, every worker's folder in it).
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import os
 import re
 import sqlite3
 from collections import defaultdict
@@ -18,6 +21,8 @@ from pathlib import Path
 
 import pytest
 
+# It reads every other test's output: after all of them, with none beside it.
+pytestmark = pytest.mark.alone
 ROOT = Path(__file__).resolve().parents[2]
 LOG_DIR = ROOT / "build" / "test-logs"
 KNOWN_SECRETS = {"demo-secret", "noexport-secret"}
@@ -56,9 +61,9 @@ class PhiValues:
         return found
 
 
-def _emulator_databases(base: Path) -> list[Path]:
+def _emulator_databases(bases: list[Path]) -> list[Path]:
     dbs = []
-    for path in base.rglob("*.db"):
+    for path in (found for base in bases for found in base.rglob("*.db")):
         try:
             with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as conn:
                 tables = {r[0] for r in conn.execute("select name from sqlite_master")}
@@ -69,9 +74,9 @@ def _emulator_databases(base: Path) -> list[Path]:
     return dbs
 
 
-def _collect_phi(base: Path) -> PhiValues:
+def _collect_phi(bases: list[Path]) -> PhiValues:
     phi = PhiValues()
-    for db in _emulator_databases(base):
+    for db in _emulator_databases(bases):
         with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
             for (body,) in conn.execute("select body from patients"):
                 phi.add_patient(json.loads(body))
@@ -81,9 +86,9 @@ def _collect_phi(base: Path) -> PhiValues:
     return phi
 
 
-def _collect_secrets(base: Path) -> set[str]:
+def _collect_secrets(bases: list[Path]) -> set[str]:
     secrets = set(KNOWN_SECRETS)
-    for path in base.rglob("*.json"):
+    for path in (found for base in bases for found in base.rglob("*.json")):
         try:
             data = json.loads(path.read_text())
         except (ValueError, UnicodeDecodeError, OSError):
@@ -99,6 +104,16 @@ def _collect_secrets(base: Path) -> set[str]:
             elif isinstance(item, list):
                 stack.extend(item)
     return {s for s in secrets if len(s) >= 6}
+
+
+@pytest.fixture(autouse=True)
+def _after_every_other_test() -> None:
+    """An xdist worker cannot know whether the others are done: refuse to run on one."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        pytest.fail(
+            "run tests/hygiene after the rest of the suite, in a pytest without -n "
+            '(`make test` does: the rest with -n 2 -m "not alone", then -m alone)'
+        )
 
 
 def _log_files() -> list[Path]:
@@ -118,14 +133,16 @@ def test_the_scanner_finds_what_it_looks_for() -> None:
 def test_suite_logs_hold_no_secret_token_or_patient_value(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
-    base = tmp_path_factory.getbasetemp()
+    bases = [tmp_path_factory.getbasetemp()]
+    if os.environ.get("WELKIN_TEST_TMP"):
+        bases.append(Path(os.environ["WELKIN_TEST_TMP"]))
     files = _log_files()
     assert len(files) >= 5, f"expected the suite's logs under {LOG_DIR}, found {len(files)} files"
-    phi = _collect_phi(base)
+    phi = _collect_phi(bases)
     assert len(phi.distinct) >= 100, (
         "expected the suite's seeded emulator databases to hold patients"
     )
-    secrets = _collect_secrets(base)
+    secrets = _collect_secrets(bases)
 
     problems: list[str] = []
     scanned = 0
