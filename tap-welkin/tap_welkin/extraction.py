@@ -22,7 +22,7 @@ from welkin_client.pagination import (
 
 from tap_welkin.bookmarks import COMPLETE_KEY, Bound, parse_timestamp
 from tap_welkin.client import WelkinStream
-from tap_welkin.deletes import tombstones, with_tombstones
+from tap_welkin.deletes import delete_events, tombstones, with_tombstones
 from tap_welkin.feeds import Source, chunked
 
 if sys.version_info >= (3, 12):
@@ -117,6 +117,17 @@ class IncrementalStream(FeedStream):
 
     @override
     def open_source(self) -> Source:
+        """:meth:`decide_source`, and the delete events its tombstones need, read here too."""
+        source = self.decide_source()
+        if self.reads_deletes():
+            delete_events(self, source.bound)  # cached for the writer's read
+        return source
+
+    def reads_deletes(self) -> bool:
+        """Whether this stream's read merges tombstones from the data audit feed."""
+        return bool(self.deleted_cdts)
+
+    def decide_source(self) -> Source:
         """Export or list endpoints, per ``extraction_path``.
 
         With ``auto`` the first page of the export read is the permission check: a

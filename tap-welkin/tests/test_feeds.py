@@ -7,6 +7,7 @@ import time
 import typing as t
 
 import pytest
+from tap_welkin import feeds
 from tap_welkin.bookmarks import Bound
 from tap_welkin.feeds import PAGES_AHEAD, PageFeed, ReadPlan, Source, chunked
 from tap_welkin.streams.cdts import CdtRouter, with_last
@@ -90,6 +91,35 @@ def test_feeds_of_a_plan_are_read_at_the_same_time() -> None:
         feed = plan.feed(name)
         assert feed is not None
         assert list(feed.pages()) == [[{"id": "1"}]]
+
+
+def _until(condition: t.Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + 5  # a stuck feed fails here rather than hanging
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return condition()
+
+
+def test_plan_shares_its_page_budget_in_sync_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(feeds, "PAGE_BUDGET", 6)
+    monkeypatch.setattr(feeds, "FEED_AHEAD_MAX", 4)
+    monkeypatch.setattr(feeds, "FEED_AHEAD_MIN", 1)
+
+    def opener() -> Source:
+        return _source([{"id": str(n)}] for n in range(20))
+
+    plan = ReadPlan([(name, opener) for name in ("a", "b", "c")])
+    plan.start()
+    a, b, c = (t.cast("PageFeed", plan.feed(name)) for name in ("a", "b", "c"))
+    # The stream written first may hold the most, the later ones what is left, at least 1.
+    assert _until(lambda: (a.held, b.held, c.held) == (4, 2, 1))
+    time.sleep(0.1)
+    assert (a.held, b.held, c.held) == (4, 2, 1)
+    assert len(list(a.pages())) == 20
+    # Once the first stream is written, its share goes to the next ones.
+    assert _until(lambda: (b.held, c.held) == (4, 2))
+    assert len(list(b.pages())) == 20
+    assert len(list(c.pages())) == 20
 
 
 def test_chunked() -> None:

@@ -158,6 +158,10 @@ class CdtRecordsStream(IncrementalStream):
     def reads_feed(self) -> bool:
         return self.selected or self.has_selected_descendents
 
+    @override
+    def reads_deletes(self) -> bool:
+        return True  # CDT records are deleted as CDT_DELETED events
+
     def cdt_streams(self) -> list[CdtStream]:
         """The CDT streams fed by this reader."""
         return [c for c in self.child_streams if isinstance(c, CdtStream)]
