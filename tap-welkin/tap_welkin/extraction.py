@@ -15,15 +15,16 @@ import typing as t
 
 from welkin_client.errors import WelkinExportForbidden, WelkinNotFound
 from welkin_client.pagination import (
+    ExportBoundary,
     ExportCursorPaginator,
     SpringPagePaginator,
     export_updated_at,
 )
 
 from tap_welkin.bookmarks import COMPLETE_KEY, Bound, parse_timestamp
-from tap_welkin.client import WelkinStream
+from tap_welkin.client import WelkinStream, decode_page
 from tap_welkin.deletes import delete_events, tombstones, with_tombstones
-from tap_welkin.feeds import Source, chunked
+from tap_welkin.feeds import Page, RawPage, Source, chunked
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -71,15 +72,16 @@ class FeedStream(WelkinStream):
     def source_pages(self) -> Iterator[list[Record]]:
         """The pages of this run's source, in order (taken from the plan's feed once)."""
         feed = self.tap.reads.take(self.name)
+        pages: Iterable[Page]
         if feed is not None:
             self._source = feed.source()
             pages = feed.pages()
         else:  # no feed, or a second sync of the same tap object: read here, anew
             if self._pages_read:
                 self._source = None
-            pages = iter(self.read_source().pages)
+            pages = self.read_source().pages
         self._pages_read = True
-        return pages
+        return decoded(pages)
 
 
 class ListStream(FeedStream):
@@ -287,14 +289,16 @@ class IncrementalStream(FeedStream):
         """The fallback read: every item updated at or after ``bound`` (more is fine)."""
         raise NotImplementedError
 
-    def export_pages(self, bound: Bound) -> Iterator[list[Record]]:
-        """The pages of ``export/{export_type}`` from ``bound`` (lazily requested)."""
-        return self.fetch_pages(
+    def export_pages(self, bound: Bound) -> Iterator[RawPage]:
+        """The pages of ``export/{export_type}`` from ``bound`` (lazily requested), raw.
+
+        Read in a feed thread, which holds them until the stream is written.
+        """
+        return self.fetch_raw_pages(
             f"export/{self.export_type}",
             ExportCursorPaginator(bound.request_start),
             params={"pageSize": self.page_size},
             page_param="start",
-            ahead=False,  # read in a feed thread, whose queue holds the pages ahead
         )
 
     def patient_ids(self) -> Iterator[str]:
@@ -329,6 +333,19 @@ class IncrementalStream(FeedStream):
                 "Stream '%s' skipped %d patient(s) deleted during the sync.", self.name, skipped
             )
         self.skipped_patients = skipped
+
+
+def decoded(pages: Iterable[Page]) -> Iterator[list[Record]]:
+    """``pages`` with raw export pages decoded, less the boundary items already given.
+
+    An inclusive ``start`` repeats the previous page's last items (ExportBoundary).
+    """
+    boundary = ExportBoundary()
+    for page in pages:
+        if isinstance(page, RawPage):
+            yield boundary.fresh(decode_page(page.content).get("data") or [])
+        else:
+            yield page
 
 
 def surface_timestamps(item: Record) -> Record:

@@ -7,12 +7,15 @@ selected feed (each export type, the users list, the Designer lists; the CDT
 streams share one feed). Within an export feed each page's ``start`` is the
 previous page's cursor, so a feed is a chain of requests: what hides latency is
 pages fetched before their stream is written. The plan holds at most
-:data:`PAGE_BUDGET` decoded pages ahead of the writer, handed out in sync order:
-the stream being written and the next ones may each hold up to
-:data:`FEED_AHEAD_MAX` pages, every later feed :data:`FEED_AHEAD_MIN`. Memory is
-bounded by the budget, not by the data; requests still go through the tap's one
-session and request budget. Only the main thread writes Singer messages: a
-stream's records, and so its STATE, only cover pages taken from its feed.
+:data:`PAGE_BUDGET` pages ahead of the writer, handed out in sync order: the
+stream being written and the next ones may each hold up to
+:data:`FEED_AHEAD_MAX` pages (a feed read to its end counts only what it holds),
+every later feed :data:`FEED_AHEAD_MIN`. Export pages are held as the bytes
+Welkin sent (:class:`RawPage`, about 1 MB for 1000 records) and decoded by the
+writer, so memory is bounded by the budget, not by the data. Requests still go
+through the tap's one session and request budget. Only the main thread writes
+Singer messages: a stream's records, and so its STATE, only cover pages taken
+from its feed.
 
 Each stream's read (export or list endpoints) is decided once, in its feed
 thread before its first page, and the stream's sync waits for that decision.
@@ -34,12 +37,27 @@ if t.TYPE_CHECKING:
 Record = dict[str, t.Any]
 #: Pages a feed read outside a plan holds ahead of the page being written.
 PAGES_AHEAD = 4
-#: Decoded pages a plan's feeds hold ahead of the writer, shared in sync order.
-PAGE_BUDGET = 48
+#: Pages a plan's feeds hold ahead of the writer, shared in sync order. More hides more
+#: latency (the next streams' pages arrive while one is written), at about 1 MB a page.
+PAGE_BUDGET = 32
 #: Pages one feed of a plan may hold: at most (the next streams), at least (the rest).
-FEED_AHEAD_MAX = 16
+FEED_AHEAD_MAX = 12
 FEED_AHEAD_MIN = 1
 _END = object()
+
+
+@dataclass(frozen=True)
+class RawPage:
+    """An export page as Welkin sent it: held as bytes, decoded when its stream is written.
+
+    A decoded 1000-record page takes several times its JSON's size, and pages decoded
+    in many threads and freed in another fragment the heap; bytes are one block.
+    """
+
+    content: bytes
+
+
+Page = list[Record] | RawPage
 
 
 @dataclass(frozen=True)
@@ -50,7 +68,7 @@ class Source:
     #: Why the list endpoints are read, for the stream's log line ("" on the export path).
     reason: str
     bound: Bound
-    pages: Iterable[list[Record]]
+    pages: Iterable[Page]
 
 
 class _Failure:
@@ -84,6 +102,10 @@ class PageFeed:
         self._stop = False
         #: The reader is finished with this feed (read to the end, stopped or closed).
         self.done = False
+        #: The reader has started to take pages.
+        self.reading = False
+        #: Every page is fetched (or the read failed): the feed holds all it will.
+        self.finished = False
         self._source: Source | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name=f"feed-{name}", daemon=True)
@@ -109,9 +131,12 @@ class PageFeed:
             raise t.cast("BaseException", self._error)
         return self._source
 
-    def pages(self) -> Iterator[list[Record]]:
+    def pages(self) -> Iterator[Page]:
         """The pages in order; an error of the feed thread is raised here, in the reader."""
         self.source()
+        with self._lock:
+            self.reading = True
+            self._lock.notify_all()
         try:
             while True:
                 with self._lock:
@@ -142,28 +167,30 @@ class PageFeed:
             self._decided.set()
             return
         self._decided.set()
+        pages = iter(self._source.pages)
         try:
-            for page in self._source.pages:
-                if not self._put(page):
+            # Room is reserved before a page is requested, so a waiting thread holds none.
+            while self._room():
+                page = next(pages, _END)
+                self._put(page)
+                if page is _END:
                     return
-            self._put(_END)
         except BaseException as exc:  # noqa: BLE001 - handed to the reader
             self._put(_Failure(exc))
 
-    def _put(self, item: t.Any) -> bool:  # noqa: ANN401
-        # The end and an error never wait: they take no memory and end the reader's wait.
+    def _room(self) -> bool:
+        """Wait until this feed may hold one more page; False once the reader is done."""
         with self._lock:
-            while (
-                not self._stop
-                and isinstance(item, list)
-                and len(self._held) >= self._allowance(self)
-            ):
+            while not self._stop and len(self._held) >= self._allowance(self):
                 self._lock.wait()
-            if self._stop:
-                return False
-            self._held.append(item)
+            return not self._stop
+
+    def _put(self, item: t.Any) -> None:  # noqa: ANN401
+        with self._lock:
+            self.finished = item is _END or isinstance(item, _Failure)
+            if not self._stop:
+                self._held.append(item)
             self._lock.notify_all()
-            return True
 
 
 class ReadPlan:
@@ -186,7 +213,9 @@ class ReadPlan:
     def allowance(self, feed: PageFeed) -> int:
         """Pages ``feed`` may hold now: the budget left after the feeds synced before it.
 
-        Called with the plan's page lock held.
+        A feed read to its end counts what it holds, others their share. The feed
+        being read always gets its share, whatever the feeds before it hold. Called
+        with the plan's page lock held.
         """
         left = PAGE_BUDGET
         for other in self._feeds.values():
@@ -194,8 +223,8 @@ class ReadPlan:
                 continue
             share = max(FEED_AHEAD_MIN, min(FEED_AHEAD_MAX, left))
             if other is feed:
-                return share
-            left = max(0, left - share)
+                return FEED_AHEAD_MAX if feed.reading else share
+            left = max(0, left - (other.held if other.finished else share))
         return FEED_AHEAD_MIN
 
     def start(self) -> None:
