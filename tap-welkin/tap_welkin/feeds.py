@@ -39,9 +39,9 @@ Record = dict[str, t.Any]
 PAGES_AHEAD = 4
 #: Pages a plan's feeds hold ahead of the writer, shared in sync order. More hides more
 #: latency (the next streams' pages arrive while one is written), at about 1 MB a page.
-PAGE_BUDGET = 32
+PAGE_BUDGET = 64
 #: Pages one feed of a plan may hold: at most (the next streams), at least (the rest).
-FEED_AHEAD_MAX = 12
+FEED_AHEAD_MAX = 16
 FEED_AHEAD_MIN = 1
 _END = object()
 
