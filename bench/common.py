@@ -332,6 +332,46 @@ def full_table_streams(catalog: t.Mapping[str, t.Any]) -> set[str]:
     }
 
 
+def per_patient_streams() -> list[str]:
+    """tap-welkin's streams Welkin serves only per patient (no export): a request a patient."""
+    from tap_welkin.streams import RESOURCE_STREAMS  # noqa: PLC0415 - the tap's own declarations
+
+    return sorted(
+        kind.name
+        for kind in RESOURCE_STREAMS
+        if getattr(kind, "export_type", None) is None
+        and "{patientId}" in str(getattr(kind, "list_path", "") or "")
+    )
+
+
+def check_minimal_client_types() -> None:
+    """Fail when ``minimal_client.EXPORT_TYPES`` and the tap's export types differ."""
+    import minimal_client  # noqa: PLC0415
+    from tap_welkin import streams  # noqa: PLC0415
+
+    kinds = [streams.PatientsStream, streams.CalendarEventsStream, streams.EncountersStream]
+    kinds += [streams.CdtRecordsStream, *streams.RESOURCE_STREAMS]
+    tap = {str(k.export_type) for k in kinds if getattr(k, "export_type", None)}
+    if tap != set(minimal_client.EXPORT_TYPES):
+        msg = f"minimal_client.EXPORT_TYPES differs from the tap's: {sorted(tap)}"
+        raise RuntimeError(msg)
+
+
+def export_streams_catalog(config: Path, name: str) -> Path:
+    """The benchmarks' selection: every stream but ``cdt_records`` (the envelope duplicate) and
+    the per-patient-only streams (:func:`per_patient_streams`), written as ``catalog.{name}.json``.
+
+    Per-patient streams cost a request a patient (20,000 at 20,000 patients) whatever a
+    client does; benchmark 1 counts them on their own.
+    """
+    check_minimal_client_types()
+    catalog = discover(config)
+    skipped = {"cdt_records", *per_patient_streams()}
+    streams = [s for s in stream_names(catalog) if s not in skipped]
+    path: Path = write_json(WORK / f"catalog.{name}.json", select_streams(catalog, streams))
+    return path
+
+
 def select_streams(catalog: t.Mapping[str, t.Any], selected: t.Collection[str]) -> dict[str, t.Any]:
     """A copy of ``catalog`` where only ``selected`` streams are selected."""
     copy: dict[str, t.Any] = json.loads(json.dumps(catalog))

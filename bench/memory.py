@@ -45,10 +45,10 @@ def tap_peak(patients: int) -> tuple[common.ProcResult, int]:
             leftover.unlink()
     with Emulator(db) as emu:
         config = common.write_json(common.WORK / "tap.memory.json", common.tap_config(emu))
+        catalog = common.export_streams_catalog(config, "memory")
         emu.reset_requests()
-        proc = common.run_measured(
-            [common.tool("tap-welkin"), "--config", str(config)], stderr_name=f"tap-mem-{patients}"
-        ).check()
+        argv = [common.tool("tap-welkin"), "--config", str(config), "--catalog", str(catalog)]
+        proc = common.run_measured(argv, stderr_name=f"tap-mem-{patients}").check()
         requests = emu.requests().get("total", 0)
     db.unlink(missing_ok=True)
     return proc, requests
@@ -129,8 +129,9 @@ def run(
         )
     summary += "." if target_runs else " (target-welkin not measured in this run)."
     notes = [
-        "Tap runs use the default selection (every stream; `cdt_records`, the envelope "
-        "duplicate of the CDT streams, is off by default), stdout to /dev/null.",
+        "Tap runs select every stream but `cdt_records` (the envelope duplicate of the CDT "
+        f"streams) and the per-patient-only streams ({', '.join(common.per_patient_streams())}: "
+        "a request a patient, 300,000 at 100,000 patients), stdout to /dev/null.",
         f"Target sizes are {target_sizes[0]:,} and {target_sizes[-1]:,} patients (one "
         "`allergies` record each, so twice as many records), a tenth of the tap's: a first load "
         "costs two calls a record and runs at a few hundred calls/s here, so 100,000 patients "

@@ -1,7 +1,7 @@
 """The baseline: the least a Welkin reader can do, in plain ``requests`` + ``json``.
 
-It fetches a token, reads ``admin/users`` (1000 a page) and the export API (``PATIENT``,
-``CDT_RECORD``, ``ENCOUNTER``, ``CALENDAR_EVENT``; 1000 a page), and writes every record as a
+It fetches a token, reads ``admin/users`` (1000 a page) and every export type tap-welkin reads
+(``EXPORT_TYPES``; 1000 a page), and writes every record as a
 JSON line to stdout. Boundary items repeated by an inclusive ``start`` are dropped by id, like the
 tap does. A stats line (JSON) goes to stderr.
 
@@ -33,7 +33,24 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
-EXPORT_TYPES = ("PATIENT", "CDT_RECORD", "ENCOUNTER", "CALENDAR_EVENT")
+#: Every export type tap-welkin reads (bench/common.py checks the two agree).
+EXPORT_TYPES = (
+    "PATIENT",
+    "CDT_RECORD",
+    "ENCOUNTER",
+    "CALENDAR_EVENT",
+    "ASSESSMENT",
+    "ENCOUNTER_DISPOSITION",
+    "ENCOUNTER_COMMENT",
+    "PATIENT_PROGRAM",
+    "CARE_PLAN",
+    "TASK",
+    "SMS",
+    "EMAIL",
+    "VOICE_CALL",
+    "CHAT_MESSAGE",
+    "PATIENT_CONTACT",
+)
 PAGE_SIZE = 1000
 
 

@@ -118,13 +118,8 @@ def run_tap(emu: Emulator, config: Path, catalog: Path, records: int | None, nam
 
 
 def all_streams_catalog(config: Path) -> Path:
-    """A catalog with every stream but ``cdt_records`` (the envelope duplicate) selected."""
-    catalog = common.discover(config)
-    streams = [s for s in common.stream_names(catalog) if s != "cdt_records"]
-    path: Path = common.write_json(
-        common.WORK / "catalog.throughput.json", common.select_streams(catalog, streams)
-    )
-    return path
+    """The benchmarks' selection (see ``common.export_streams_catalog``)."""
+    return common.export_streams_catalog(config, "throughput")
 
 
 GROUPS = (

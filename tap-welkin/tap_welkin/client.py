@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 import typing as t
 from concurrent.futures import ThreadPoolExecutor
 
@@ -26,6 +27,7 @@ from welkin_client.retry import log_backoff, wait_generator
 
 from tap_welkin import sdk_compat
 from tap_welkin.bookmarks import bound_for, parse_lookback
+from tap_welkin.feeds import RawPage
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator, Mapping
@@ -43,6 +45,38 @@ else:
     from typing_extensions import override
 
 _decode = msgspec.json.Decoder().decode
+
+
+class _Cursor(msgspec.Struct):
+    start: t.Any = None
+    end: t.Any = None
+    hasNext: t.Any = None  # noqa: N815 - Welkin's name
+
+
+class _Envelope(msgspec.Struct):
+    cursor: _Cursor | None = None
+
+
+#: Checks a body and reads only its export cursor: nothing else is built.
+_decode_envelope = msgspec.json.Decoder(_Envelope).decode
+#: Set while a request whose body is kept raw (:class:`RawPage`) is sent in this thread.
+_raw_bodies = threading.local()
+
+
+def decode_page(content: bytes) -> t.Any:  # noqa: ANN401
+    """A raw page's decoded body."""
+    return _decode(content)
+
+
+def _envelope_body(content: bytes) -> dict[str, t.Any]:
+    """The body's cursor alone, as the export paginator reads it."""
+    try:
+        cursor = _decode_envelope(content or b"{}").cursor
+    except msgspec.ValidationError:  # not an export envelope: decode it all
+        return t.cast("dict[str, t.Any]", _decode(content))
+    if cursor is None:
+        return {"cursor": None}
+    return {"cursor": {"start": cursor.start, "end": cursor.end, "hasNext": cursor.hasNext}}
 
 
 class WelkinStream(sdk_compat.DirectRecordWrites, RESTStream[t.Any]):
@@ -134,7 +168,10 @@ class WelkinStream(sdk_compat.DirectRecordWrites, RESTStream[t.Any]):
         # retried like a dropped connection. msgspec is several times faster than
         # json, and the paginator's end checks reuse the decoded body.
         try:
-            cache_body(response, _decode(response.content or b"null"))
+            if getattr(_raw_bodies, "on", False):
+                cache_body(response, _envelope_body(response.content))
+            else:
+                cache_body(response, _decode(response.content or b"null"))
         except msgspec.DecodeError:
             request = response.request
             where = f"{request.method} {route_template(request.url or '')}" if request else "?"
@@ -233,6 +270,7 @@ class WelkinStream(sdk_compat.DirectRecordWrites, RESTStream[t.Any]):
                 response = fetch(paginator.current_value)
                 records = paginator.records(self.decode(response))
                 paginator.advance(response)
+                del response  # its body (bytes and decoded) is not held while the page waits
                 yield records
             return
         if paginator.finished:
@@ -247,3 +285,28 @@ class WelkinStream(sdk_compat.DirectRecordWrites, RESTStream[t.Any]):
                     None if paginator.finished else fetcher.submit(fetch, paginator.current_value)
                 )
                 yield records
+
+    def fetch_raw_pages(
+        self, path: str, paginator: WelkinPaginator, *, params: Mapping[str, t.Any], page_param: str
+    ) -> Iterator[RawPage]:
+        """The pages of ``path`` as :class:`RawPage`: only the cursor is decoded here.
+
+        The body is still checked as JSON inside the retry policy, like every response.
+        """
+        send = sdk_compat.request_sender(self)
+        while not paginator.finished:
+            query = dict(params)
+            if paginator.current_value is not None:
+                query[page_param] = paginator.current_value
+            prepared = self.build_prepared_request(
+                method="GET", url=self.url_base + path, params=query
+            )
+            _raw_bodies.on = True
+            try:
+                response = send(prepared, None)
+            finally:
+                _raw_bodies.on = False
+            content = response.content
+            paginator.advance(response)
+            del response
+            yield RawPage(content)

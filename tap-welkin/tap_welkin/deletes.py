@@ -104,26 +104,27 @@ def tombstone(event: Record) -> Record | None:
     return record
 
 
+def tombstones(stream: IncrementalStream, bound: Bound, cdt_names: Iterable[str]) -> list[Record]:
+    """The tombstones of the CDTs ``cdt_names`` since ``bound`` (oldest first; one read a run)."""
+    names = set(cdt_names)
+    if not names:
+        return []
+    return [
+        stone
+        for event in delete_events(stream, bound)
+        if event.get("cdtName") in names and (stone := tombstone(event)) is not None
+    ]
+
+
 def with_tombstones(
-    stream: IncrementalStream,
-    items: Iterable[Record],
-    bound: Bound,
-    cdt_names: Iterable[str],
+    stream: IncrementalStream, items: Iterable[Record], stones: list[Record]
 ) -> Iterable[Record]:
-    """``items`` and the tombstones of the CDTs ``cdt_names`` since ``bound``, in one read.
+    """``items`` and ``stones`` (see :func:`tombstones`) in one read.
 
     Export items come in ``updatedAt`` order and the stream's bookmark may move
     mid-read, so tombstones are merged in by time; list-endpoint reads are not
     ordered (their bookmark moves at the end), so tombstones follow them.
     """
-    names = set(cdt_names)
-    if not names:
-        return items
-    stones = [
-        stone
-        for event in delete_events(stream, bound)
-        if event.get("cdtName") in names and (stone := tombstone(event)) is not None
-    ]
     if not stones:
         return items
     if stream.is_sorted:  # the export: ordered by updatedAt

@@ -36,7 +36,7 @@ from tap_welkin import streams
 from tap_welkin.bookmarks import Bound
 from tap_welkin.event_audit import AuditRecovery
 from tap_welkin.event_log import open_reader
-from tap_welkin.extraction import surface_timestamps
+from tap_welkin.extraction import decoded, surface_timestamps
 from tap_welkin.streams.cdts import flatten
 
 if sys.version_info >= (3, 12):
@@ -45,7 +45,7 @@ else:
     from typing_extensions import override
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator, Mapping
+    from collections.abc import Iterator, Mapping
 
     from singer_sdk.streams import Stream
 
@@ -220,7 +220,7 @@ class EventRun:
         since = min(e.received_at for e in latest.values()) - self.skew
         self.stats["export_reads"] += 1
         try:
-            pages = t.cast("Iterable[list[Record]]", stream.export_pages(Bound(since)))  # type: ignore[attr-defined]
+            pages = decoded(stream.export_pages(Bound(since)))  # type: ignore[attr-defined]
             items = (surface_timestamps(item) for page in pages for item in page)
             for item in items:
                 # Only touched resources: others changed too have their own (later) events.

@@ -15,15 +15,16 @@ import typing as t
 
 from welkin_client.errors import WelkinExportForbidden, WelkinNotFound
 from welkin_client.pagination import (
+    ExportBoundary,
     ExportCursorPaginator,
     SpringPagePaginator,
     export_updated_at,
 )
 
 from tap_welkin.bookmarks import COMPLETE_KEY, Bound, parse_timestamp
-from tap_welkin.client import WelkinStream
-from tap_welkin.deletes import with_tombstones
-from tap_welkin.feeds import Source, chunked
+from tap_welkin.client import WelkinStream, decode_page
+from tap_welkin.deletes import delete_events, tombstones, with_tombstones
+from tap_welkin.feeds import Page, RawPage, Source, chunked
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -71,15 +72,16 @@ class FeedStream(WelkinStream):
     def source_pages(self) -> Iterator[list[Record]]:
         """The pages of this run's source, in order (taken from the plan's feed once)."""
         feed = self.tap.reads.take(self.name)
+        pages: Iterable[Page]
         if feed is not None:
             self._source = feed.source()
             pages = feed.pages()
         else:  # no feed, or a second sync of the same tap object: read here, anew
             if self._pages_read:
                 self._source = None
-            pages = iter(self.read_source().pages)
+            pages = self.read_source().pages
         self._pages_read = True
-        return pages
+        return decoded(pages)
 
 
 class ListStream(FeedStream):
@@ -97,6 +99,12 @@ class ListStream(FeedStream):
         for page in self.source_pages():
             yield from page
 
+    @override
+    def get_record_pages(self, context: Context | None) -> Iterable[list[Record]] | None:
+        if type(self).get_records is not ListStream.get_records:
+            return None  # a subclass reads otherwise
+        return self.source_pages()
+
 
 class IncrementalStream(FeedStream):
     """A stream replicated on ``updatedAt``, from ``export/{export_type}`` or ``rest_records``."""
@@ -111,6 +119,17 @@ class IncrementalStream(FeedStream):
 
     @override
     def open_source(self) -> Source:
+        """:meth:`decide_source`, and the delete events its tombstones need, read here too."""
+        source = self.decide_source()
+        if self.reads_deletes():
+            delete_events(self, source.bound)  # cached for the writer's read
+        return source
+
+    def reads_deletes(self) -> bool:
+        """Whether this stream's read merges tombstones from the data audit feed."""
+        return bool(self.deleted_cdts)
+
+    def decide_source(self) -> Source:
         """Export or list endpoints, per ``extraction_path``.
 
         With ``auto`` the first page of the export read is the permission check: a
@@ -175,15 +194,57 @@ class IncrementalStream(FeedStream):
 
     @override
     def get_records(self, context: Context | None) -> Iterator[Record]:
+        for page in self.record_pages():
+            yield from page
+
+    @override
+    def get_record_pages(self, context: Context | None) -> Iterable[list[Record]] | None:
+        if type(self).get_records is not IncrementalStream.get_records:
+            return None  # a subclass (event mode) reads otherwise
+        return self.record_pages()
+
+    def record_pages(self) -> Iterator[list[Record]]:
+        """The run's records in pages: shaped, order-checked, bounded, tombstones merged."""
         pages = self.source_pages()
         bound = self.read_source().bound
         self.logger.info("Stream '%s' reads %s.", self.name, self.describe_path())
         self.stream_state[COMPLETE_KEY] = False
-        key = self.replication_key
-        for record in with_tombstones(self, self.items(pages), bound, self.deleted_cdts):
-            if bound.keeps(record.get(key)):
-                yield record
+        key = str(self.replication_key)
+        stones = tombstones(self, bound, self.deleted_cdts)
+        if stones:
+            records = with_tombstones(self, self.items(pages), stones)
+            pages = chunked((r for r in records if bound.keeps(r.get(key))), self.page_size)
+            yield from pages
+        else:
+            check = self.read_source().export
+            previous = ""
+            for page in pages:
+                if check:
+                    previous = self.check_page_order(previous, page)
+                records = self.shape_page(page)
+                if bound.floor is not None:
+                    records = [r for r in records if bound.keeps(r.get(key))]
+                yield records
         self.stream_state[COMPLETE_KEY] = True
+
+    def check_page_order(self, previous: str, page: list[Record]) -> str:
+        """The last update time of ``page`` if no item is older than the one before it."""
+        times = [export_updated_at(item) for item in page]
+        last = next((u for u in reversed(times) if u), previous)
+        known = [previous, *(u for u in times if u)] if previous else [u for u in times if u]
+        # Welkin's timestamps share one form (UTC, ms, Z): text order is time order.
+        if all(len(u) == 24 and u[-1] == "Z" for u in known) and all(
+            a <= b for a, b in itertools.pairwise(known)
+        ):
+            return last
+        for item in page:
+            previous = self.check_order(previous, item)
+        return previous
+
+    def shape_page(self, page: list[Record]) -> list[Record]:
+        """``shape`` of each item of ``page``."""
+        shape = self.shape
+        return [shape(item) for item in page]
 
     def items(self, pages: Iterable[list[Record]]) -> Iterator[Record]:
         """The items of this run's ``pages`` as records (``shape``), in order.
@@ -228,14 +289,16 @@ class IncrementalStream(FeedStream):
         """The fallback read: every item updated at or after ``bound`` (more is fine)."""
         raise NotImplementedError
 
-    def export_pages(self, bound: Bound) -> Iterator[list[Record]]:
-        """The pages of ``export/{export_type}`` from ``bound`` (lazily requested)."""
-        return self.fetch_pages(
+    def export_pages(self, bound: Bound) -> Iterator[RawPage]:
+        """The pages of ``export/{export_type}`` from ``bound`` (lazily requested), raw.
+
+        Read in a feed thread, which holds them until the stream is written.
+        """
+        return self.fetch_raw_pages(
             f"export/{self.export_type}",
             ExportCursorPaginator(bound.request_start),
             params={"pageSize": self.page_size},
             page_param="start",
-            ahead=False,  # read in a feed thread, whose queue holds the pages ahead
         )
 
     def patient_ids(self) -> Iterator[str]:
@@ -270,6 +333,19 @@ class IncrementalStream(FeedStream):
                 "Stream '%s' skipped %d patient(s) deleted during the sync.", self.name, skipped
             )
         self.skipped_patients = skipped
+
+
+def decoded(pages: Iterable[Page]) -> Iterator[list[Record]]:
+    """``pages`` with raw export pages decoded, less the boundary items already given.
+
+    An inclusive ``start`` repeats the previous page's last items (ExportBoundary).
+    """
+    boundary = ExportBoundary()
+    for page in pages:
+        if isinstance(page, RawPage):
+            yield boundary.fresh(decode_page(page.content).get("data") or [])
+        else:
+            yield page
 
 
 def surface_timestamps(item: Record) -> Record:

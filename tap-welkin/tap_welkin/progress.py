@@ -64,9 +64,9 @@ class Progress:
             found = self.streams[name] = StreamProgress(started=self.clock())
         return found
 
-    def record(self, stream: str) -> None:
-        """One RECORD message of ``stream`` was written."""
-        self._stream(stream).records += 1
+    def record(self, stream: str, count: int = 1) -> None:
+        """``count`` RECORD messages of ``stream`` were written."""
+        self._stream(stream).records += count
         self._maybe_report()
 
     def request(self, stream: str) -> None:
@@ -147,10 +147,10 @@ class MetricsReader(logging.Handler):
 _CURRENT: list[Progress] = []
 
 
-def record_written(stream: str) -> None:
-    """Count a RECORD of ``stream`` in the running command's progress, if any."""
+def record_written(stream: str, count: int = 1) -> None:
+    """Count ``count`` RECORDs of ``stream`` in the running command's progress, if any."""
     if _CURRENT:
-        _CURRENT[-1].record(stream)
+        _CURRENT[-1].record(stream, count)
 
 
 @contextmanager

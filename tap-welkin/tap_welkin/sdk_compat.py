@@ -17,6 +17,13 @@
   itself in the two cases tap-welkin uses once the SDK has made the state entry:
   a sorted, unchecked stream (export) and an unsorted, checked one (list
   endpoints, CDT streams: the greatest value, in ``progress_markers``).
+* ``Stream._sync_records`` runs the SDK's per-record loop (record limit, post-processing,
+  child contexts, write, state, STATE cadence, record counter). For a stream that
+  offers its records a page at a time (:meth:`DirectRecordWrites.get_record_pages`)
+  and where that loop would only write and count, :class:`DirectRecordWrites` writes
+  each page at once, moves the bookmark once per page (to the page's last value on a
+  sorted stream, its greatest on a checked one), writes STATE after the page that
+  crosses each ``STATE_MSG_FREQUENCY`` records, and finalizes state as the SDK does.
 * ``RESTStream._request`` sends one request (see :func:`request_sender`).
 """
 
@@ -81,19 +88,92 @@ class DirectRecordWrites(Stream):
     _direct_writer: WelkinMessageWriter | None = None
     _direct_checked = False
 
-    @override
-    def _write_record_message(self, record: dict[str, t.Any]) -> None:
-        # Decided at the first record: maps, mask and writer are fixed by then.
+    def direct_writer(self) -> WelkinMessageWriter | None:
+        """The writer of direct RECORD lines, or None where the SDK must write them."""
+        # Decided at the first use: maps, mask and writer are fixed by then.
         if not self._direct_checked:
             writer = self._tap.message_writer
             if isinstance(writer, WelkinMessageWriter) and writes_records_unchanged(self):
                 self._direct_writer = writer
             self._direct_checked = True
-        if self._direct_writer is None:
+        return self._direct_writer
+
+    def get_record_pages(
+        self, context: Context | None
+    ) -> t.Iterable[list[dict[str, t.Any]]] | None:
+        """The sync's records a page at a time, or None to read ``get_records`` one by one."""
+        return None
+
+    @override
+    def _write_record_message(self, record: dict[str, t.Any]) -> None:
+        writer = self.direct_writer()
+        if writer is None:
             super()._write_record_message(record)
             return
-        self._direct_writer.write_record(self.name, record, self._stream_version)
+        writer.write_record(self.name, record, self._stream_version)
         self.state_manager.is_flushed = False
+
+    @override
+    def _sync_records(
+        self, context: Context | None = None, *, write_messages: bool = True
+    ) -> t.Generator[dict[str, t.Any], t.Any, t.Any]:
+        writer = self.direct_writer() if write_messages and self.selected else None
+        plain = (
+            writer is not None
+            and not context
+            and not self.partitions
+            and self.ABORT_AT_RECORD_COUNT is None
+            and not self.child_streams
+            and type(self).post_process is Stream.post_process
+        )
+        pages = self.get_record_pages(None) if plain else None
+        if writer is None or pages is None:
+            yield from super()._sync_records(context, write_messages=write_messages)
+            return
+        counter, timer = self.get_record_counter(), self.get_sync_timer()
+        with counter, timer:
+            counter.with_context({})
+            timer.with_context({})
+            self._write_starting_replication_value(None)
+            written, every = 0, self.STATE_MSG_FREQUENCY
+            for page in pages:
+                if not page:
+                    continue
+                writer.write_records(self.name, page, self._stream_version)
+                self.state_manager.is_flushed = False
+                self._increment_page_state(page)
+                before, written = written, written + len(page)
+                if written // every != before // every:
+                    self._write_state_message()
+                counter.increment(len(page))
+                yield from page
+            self._finalize_state(self.get_context_state(None))
+        self._finalize_state(self.stream_state)
+        self._write_state_message()
+
+    def _increment_page_state(self, page: list[dict[str, t.Any]]) -> None:
+        """Move the bookmark past ``page`` as the per-record increments would, at once."""
+        key = self.replication_key
+        bookmarks = self._tap_state.get("bookmarks", {}).get(self.name)
+        manager = self.state_manager
+        sorted_, checked = manager._is_sorted, manager._check_sorted  # noqa: SLF001
+        progress = bookmarks if sorted_ or bookmarks is None else bookmarks.get(PROGRESS_MARKERS)
+        values = [v for r in page if isinstance(v := r.get(key), str)] if key else []
+        old = progress.get("replication_key_value") if progress is not None else None
+        if (
+            progress is None
+            or self.replication_method != "INCREMENTAL"
+            or sorted_ == checked
+            or len(values) != len(page)
+            or not (old is None or isinstance(old, str))
+        ):
+            for record in page:
+                self._increment_stream_state(record, context=None)
+            return
+        new = page_bookmark(values, old, checked=checked)
+        if new is not None:
+            progress["replication_key"] = key
+            progress["replication_key_value"] = new
 
     @override
     def _increment_stream_state(
@@ -120,6 +200,16 @@ class DirectRecordWrites(Stream):
             progress["replication_key_value"] = value
         elif not isinstance(old, str):
             super()._increment_stream_state(latest_record, context=context)
+
+
+def page_bookmark(values: list[str], old: str | None, *, checked: bool) -> str | None:
+    """The bookmark after records with replication values ``values`` (None: unchanged).
+
+    The SDK's per-record rule: a value replaces the bookmark when the stream is not
+    checked, or when it is not below the bookmark.
+    """
+    new = max(values) if checked else values[-1]
+    return new if old is None or not checked or new >= old else None
 
 
 def request_sender(

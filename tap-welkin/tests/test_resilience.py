@@ -57,9 +57,13 @@ def test_401_token_expired_is_refreshed_once(
 
 @pytest.fixture(scope="module")
 def short_tokens() -> Iterator[EmulatorProcess]:
-    """An emulator whose tokens live two seconds and which answers in 30 ms."""
+    """An emulator whose tokens live two seconds and which answers in 80 ms.
+
+    Every feed is read at once, so a sync takes about the longest feed's requests: 80 ms
+    keeps it over two token lifetimes.
+    """
     emu = kit.start_emulator(
-        patients=20, seed=31, extra_args=("--token-lifetime", "2", "--latency-ms", "30")
+        patients=20, seed=31, extra_args=("--token-lifetime", "2", "--latency-ms", "80")
     )
     yield emu
     emu.stop()

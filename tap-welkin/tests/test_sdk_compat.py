@@ -119,3 +119,72 @@ def test_bookmark_rules_the_direct_increment_repeats() -> None:
             check_sorted=True,
         )
     assert unsorted["progress_markers"]["replication_key_value"] == "2025-01-02"
+
+
+def test_page_loop_repeats_the_sdk_record_loop() -> None:
+    # DirectRecordWrites._sync_records stands in for these steps, a page at a time.
+    sync = inspect.getsource(core.Stream.sync)
+    assert "for _ in self._sync_records(context=context):" in sync
+    loop = inspect.getsource(core.Stream._sync_records)  # noqa: SLF001
+    for step in (
+        "self._check_max_record_limit(current_record_index=record_index)",
+        "record = self.post_process(record, current_context)",
+        "self._process_record(",
+        "self._write_record_message(record)",
+        "self._increment_stream_state(record, context=current_context)",
+        "% self.STATE_MSG_FREQUENCY == 0",
+        "record_counter.increment()",
+        "self._write_starting_replication_value(current_context)",
+        "state = self.get_context_state(current_context)",
+        "self._finalize_state(state)",
+        "self._finalize_state(self.stream_state)",
+        "self._write_state_message()",
+    ):
+        assert step in loop, step
+    process = inspect.getsource(core.Stream._process_record)  # noqa: SLF001
+    assert "self.generate_child_contexts(" in process  # nothing to do without child streams
+
+
+@pytest.mark.parametrize("checked", [True, False])
+@pytest.mark.parametrize("old", [None, "2025-01-02", "2025-01-09"])
+def test_page_bookmark_is_the_per_record_increments(checked: bool, old: str | None) -> None:
+    # Sorted, unchecked (export): bookmark in the state; unsorted, checked: in progress_markers.
+    values = ["2025-01-05", "2025-01-03", "2025-01-07", "2025-01-04"]
+    bookmark: dict[str, t.Any] = {}
+    if old is not None:
+        bookmark = {"replication_key": "u", "replication_key_value": old}
+    state: dict[str, t.Any] = {"progress_markers": bookmark} if checked else bookmark
+    for value in values:
+        _state.increment_state(
+            state,
+            latest_record={"u": value},
+            replication_key="u",
+            is_sorted=not checked,
+            check_sorted=checked,
+        )
+    page = sdk_compat.page_bookmark(values, old, checked=checked)
+    assert (page if page is not None else old) == bookmark["replication_key_value"]
+
+
+@pytest.mark.parametrize("version", [None, 1700000000])
+def test_page_of_records_is_the_same_lines(
+    monkeypatch: pytest.MonkeyPatch, version: int | None
+) -> None:
+    records = [{"id": str(i), "n": i / 3, "b": {"x": [None, True]}} for i in range(5)]
+    when = dt.datetime(2025, 1, 2, 3, 4, 5, 678901, tzinfo=dt.timezone.utc)
+
+    class Frozen(dt.datetime):
+        @classmethod
+        def now(cls, tz: dt.tzinfo | None = None) -> Frozen:  # type: ignore[override]
+            return t.cast("Frozen", when)
+
+    monkeypatch.setattr(output.dt, "datetime", Frozen)
+
+    def one_by_one(writer: WelkinMessageWriter) -> None:
+        for record in records:
+            writer.write_record("s", dict(record), version)
+
+    single = _written(monkeypatch, one_by_one)
+    page = _written(monkeypatch, lambda w: w.write_records("s", records, version))
+    assert page == single
+    assert page.count(b"\n") == len(records)

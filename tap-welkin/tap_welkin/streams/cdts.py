@@ -24,8 +24,9 @@ from welkin_client.pagination import NamedPagePaginator
 from tap_welkin import schemas
 from tap_welkin.bookmarks import COMPLETE_KEY, Bound, lowest
 from tap_welkin.client import WelkinStream
-from tap_welkin.deletes import DELETED_AT, with_tombstones
+from tap_welkin.deletes import DELETED_AT, tombstones, with_tombstones
 from tap_welkin.extraction import IncrementalStream
+from tap_welkin.feeds import chunked
 
 if sys.version_info >= (3, 12):
     from typing import override
@@ -157,6 +158,10 @@ class CdtRecordsStream(IncrementalStream):
     def reads_feed(self) -> bool:
         return self.selected or self.has_selected_descendents
 
+    @override
+    def reads_deletes(self) -> bool:
+        return True  # CDT records are deleted as CDT_DELETED events
+
     def cdt_streams(self) -> list[CdtStream]:
         """The CDT streams fed by this reader."""
         return [c for c in self.child_streams if isinstance(c, CdtStream)]
@@ -176,23 +181,45 @@ class CdtRecordsStream(IncrementalStream):
         if self.selected:
             self.stream_state[COMPLETE_KEY] = False
         self.logger.info("Stream '%s' reads %s.", self.name, self.describe_path())
-        batch_size = self.page_size
         names = [c.cdt_name for c in self.cdt_streams() if self.selected or c.selected]
         read = self.read_source().bound
-        items = with_tombstones(self, self.items(pages), read, names)
-        for record, last in with_last(items):
-            child = wanted.get(str(record.get("cdtName")))
-            if child is not None and child.run_bound.keeps(record.get("updatedAt")):
-                self.router.add(child.name, flatten(record))
-            sealed = self.hand_over() if last or self.router.held >= batch_size else False
-            if self.selected:
-                yield record
+        stones = tombstones(self, read, names)
+        if stones or self.selected:
+            items = with_tombstones(self, self.items(pages), stones)
+            pages = chunked(items, self.page_size)
+        else:
+            pages = (self.shape_page(page) for page in self.checked(pages))
+        for page, last in with_last(p for p in pages if p):
+            sealed = self.route(page, wanted, last=last)
+            if self.selected:  # the SDK syncs the CDT streams after its first record
+                yield from page
             elif sealed:
                 yield {}
         for stream in wanted.values():
             stream.stream_state[COMPLETE_KEY] = True
         if self.selected:
             self.stream_state[COMPLETE_KEY] = True
+
+    def checked(self, pages: Iterable[list[Record]]) -> Iterator[list[Record]]:
+        """``pages``, their export order checked."""
+        check = self.read_source().export
+        previous = ""
+        for page in pages:
+            if check:
+                previous = self.check_page_order(previous, page)
+            yield page
+
+    def route(self, page: list[Record], wanted: dict[str, CdtStream], *, last: bool) -> bool:
+        """Hand each record of ``page`` to its CDT stream; whether a batch was sealed after it.
+
+        A batch is sealed once it holds ``page_size`` records, and after the last page.
+        """
+        add = self.router.add
+        for record in page:
+            child = wanted.get(str(record.get("cdtName")))
+            if child is not None and child.run_bound.keeps(record.get("updatedAt")):
+                add(child.name, flatten(record))
+        return self.hand_over() if last or self.router.held >= self.page_size else False
 
     def hand_over(self) -> bool:
         """Seal the router's open batch for the CDT streams' next sync; whether it held any."""
@@ -234,13 +261,17 @@ class CdtRecordsStream(IncrementalStream):
         return self.for_each_patient(read)
 
 
-def with_last(items: Iterable[Record]) -> Iterator[tuple[Record, bool]]:
+_T = t.TypeVar("_T")
+_NONE: t.Any = object()
+
+
+def with_last(items: Iterable[_T]) -> Iterator[tuple[_T, bool]]:
     """Each item, and whether it is the last one."""
     iterator = iter(items)
-    item = next(iterator, None)
-    while item is not None:
-        following = next(iterator, None)
-        yield item, following is None
+    item = next(iterator, _NONE)
+    while item is not _NONE:
+        following = next(iterator, _NONE)
+        yield item, following is _NONE
         item = following
 
 
@@ -292,3 +323,9 @@ class CdtStream(WelkinStream):
     @override
     def get_records(self, context: Context | None) -> Iterable[Record]:
         return self.router.take(self.name)
+
+    @override
+    def get_record_pages(self, context: Context | None) -> Iterable[list[Record]] | None:
+        if type(self).get_records is not CdtStream.get_records:
+            return None
+        return [self.router.take(self.name)]

@@ -20,8 +20,9 @@ import typing as t
 from welkin_client.errors import WelkinNotFound
 from welkin_client.pagination import MetaInfoPaginator, SpringPagePaginator
 
-from tap_welkin.client import WelkinStream
-from tap_welkin.extraction import IncrementalStream
+from tap_welkin.bookmarks import Bound
+from tap_welkin.extraction import IncrementalStream, ListStream
+from tap_welkin.feeds import Source
 from tap_welkin.pages import BareListPaginator, SingleRequestPaginator, TokenPaginator
 
 if sys.version_info >= (3, 12):
@@ -31,8 +32,6 @@ else:
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
-
-    from tap_welkin.bookmarks import Bound
 
 Record = dict[str, t.Any]
 #: The envelopes of list endpoints (each paginator starts without arguments).
@@ -137,14 +136,21 @@ class ResourceStream(IncrementalStream):
             yield from (str(e["id"]) for e in page if e.get("id"))
 
 
-class DesignerStream(WelkinStream):
+class DesignerStream(ListStream):
     """Designer configuration: ``formations/current/{type}``, a bare array, read in full.
 
-    Formations carry no update time (spec 4.10): full table, one request per run.
+    Formations carry no update time (spec 4.10): full table, one request per run,
+    read ahead in the run's read plan like every other feed.
     """
 
     replication_key = None
     paginator_class = BareListPaginator  # type: ignore[assignment]
+
+    @override
+    def open_source(self) -> Source:
+        # Formation lists are not paged: no page or size parameter.
+        pages = self.fetch_pages(self.path, self.paginator_class(), ahead=False)
+        return Source(export=False, reason="", bound=Bound(None), pages=pages)
 
     @override
     def get_url_params(self, context: t.Any, next_page_token: t.Any) -> dict[str, t.Any]:  # noqa: ANN401
