@@ -195,7 +195,7 @@ class EventRun:
         since = min(patients.values()) - self.skew
         self.stats["export_reads"] += 1
         try:
-            pages = t.cast("Iterable[list[Record]]", stream.export_pages(Bound(since)))  # type: ignore[attr-defined]
+            pages = decoded(stream.export_pages(Bound(since)))  # type: ignore[attr-defined]
             for item in (surface_timestamps(item) for page in pages for item in page):
                 key = str(item.get("id"))
                 if str(item.get("patientId")) in patients and key not in emitted:
