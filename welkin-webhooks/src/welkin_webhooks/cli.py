@@ -18,7 +18,7 @@ import time
 from collections.abc import Sequence
 
 import uvicorn
-from welkin_client.eventlog import open_event_log
+from welkin_client.eventlog import EventLog, open_event_log
 
 from .app import build_app
 from .follow import follow
@@ -79,15 +79,22 @@ def die_with_parent() -> None:
     threading.Thread(target=watch, name="parent-watchdog", daemon=True).start()
 
 
+def _open_log(args: argparse.Namespace) -> EventLog | None:
+    """The event log of ``--event-log``, or None after one line on stderr (no URL in it)."""
+    try:
+        return open_event_log(args.event_log)
+    except Exception as exc:  # noqa: BLE001 - any failure to open is the one line
+        print(f"welkin-webhooks: cannot open the event log: {type(exc).__name__}", file=sys.stderr)
+        return None
+
+
 def _follow(args: argparse.Namespace) -> int:
     command = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
     if not command:
         print("welkin-webhooks follow: give the command after --.", file=sys.stderr)
         return 2
-    try:
-        event_log = open_event_log(args.event_log)
-    except Exception as exc:
-        print(f"welkin-webhooks: cannot open the event log: {type(exc).__name__}", file=sys.stderr)
+    event_log = _open_log(args)
+    if event_log is None:
         return 2
     die_with_parent()
     try:
@@ -110,10 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not secret:
         print(f"welkin-webhooks: set ${SECRET_ENV} (the webhook's header value).", file=sys.stderr)
         return 2
-    try:
-        event_log = open_event_log(args.event_log)
-    except Exception as exc:
-        print(f"welkin-webhooks: cannot open the event log: {type(exc).__name__}", file=sys.stderr)
+    event_log = _open_log(args)
+    if event_log is None:
         return 2
     app = build_app(event_log, args.header, secret)
     die_with_parent()
