@@ -66,6 +66,7 @@ PYTEST_PARALLEL ?= -n 2 --dist loadfile --no-loadscope-reorder
 test: lint meltano orchestration
 	$(BIN)/mypy --python-executable $(DAGSTER_VENV)/bin/python orchestration/welkin_dagster
 	rm -rf build/test-logs build/test-tmp
+	mkdir -p build  # pytest makes --basetemp, not its parent (a fresh clone has no build/)
 	$(BIN)/python -m pytest -q $(PYTEST_PARALLEL) --basetemp=build/test-tmp -m "not alone"
 	WELKIN_TEST_TMP=build/test-tmp $(BIN)/python -m pytest -q -m alone
 
