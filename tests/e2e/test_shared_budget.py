@@ -114,7 +114,10 @@ def test_four_processes_share_one_request_budget(
     assert counts[TOKEN_ROUTE] == 4
     times = admitted_times(tmp_path, 4)
     assert len(times) == expected
-    assert busiest_second(times) <= BUDGET
+    # Each worker writes the time after the budget admitted a request: a worker descheduled
+    # in between writes one late, into the next second (seen once, 8 for a budget of 7). The
+    # hard bound is Welkin's (no 429 above); four unshared budgets would show 28.
+    assert busiest_second(times) <= BUDGET + 1
     # Four workers with a budget each would take a quarter of this.
     assert elapsed >= (expected - 1) / BUDGET * 0.9
     if pg is not None:
