@@ -358,17 +358,16 @@ def check_minimal_client_types() -> None:
 
 
 def export_streams_catalog(config: Path, name: str) -> Path:
-    """The benchmarks' selection: every stream but ``cdt_records`` (the envelope duplicate) and
-    the per-patient-only streams (:func:`per_patient_streams`), written as ``catalog.{name}.json``.
+    """The benchmarks' selection, written as ``catalog.{name}.json``: what a user's default run
+    reads (:func:`default_streams`: no ``cdt_records``, audit feeds or per-patient-only streams).
 
     Per-patient streams cost a request a patient (20,000 at 20,000 patients) whatever a
     client does; benchmark 1 counts them on their own.
     """
     check_minimal_client_types()
     catalog = discover(config)
-    skipped = {"cdt_records", *per_patient_streams()}
-    streams = [s for s in stream_names(catalog) if s not in skipped]
-    path: Path = write_json(WORK / f"catalog.{name}.json", select_streams(catalog, streams))
+    selection = select_streams(catalog, default_streams(catalog))
+    path: Path = write_json(WORK / f"catalog.{name}.json", selection)
     return path
 
 

@@ -129,9 +129,10 @@ def run(
         )
     summary += "." if target_runs else " (target-welkin not measured in this run)."
     notes = [
-        "Tap runs select every stream but `cdt_records` (the envelope duplicate of the CDT "
-        f"streams) and the per-patient-only streams ({', '.join(common.per_patient_streams())}: "
-        "a request a patient, 300,000 at 100,000 patients), stdout to /dev/null.",
+        "Tap runs select the default streams: not `cdt_records` (the envelope duplicate of the "
+        "CDT streams), the audit feeds or the per-patient-only streams "
+        f"({', '.join(common.per_patient_streams())}: a request a patient, 300,000 at 100,000 "
+        "patients), stdout to /dev/null.",
         f"Target sizes are {target_sizes[0]:,} and {target_sizes[-1]:,} patients (one "
         "`allergies` record each, so twice as many records), a tenth of the tap's: a first load "
         "costs two calls a record and runs at a few hundred calls/s here, so 100,000 patients "
